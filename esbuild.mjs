@@ -1,0 +1,34 @@
+// Bundles the extension into dist/extension.js (CommonJS, `vscode` external) and puts tiktoken's
+// WASM beside it (tiktoken.cjs reads `${__dirname}/tiktoken_bg.wasm`, and inside the bundle
+// __dirname is dist/).
+import * as esbuild from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+mkdirSync('dist', { recursive: true });
+copyFileSync(require.resolve('tiktoken/tiktoken_bg.wasm'), 'dist/tiktoken_bg.wasm');
+
+const ctx = await esbuild.context({
+  entryPoints: ['src/extension.ts'],
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  outfile: 'dist/extension.js',
+  // node-llama-cpp is ESM-only and ships native binaries: load it with import() at run time.
+  external: ['vscode', 'node-llama-cpp'],
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+});
+if (watch) {
+  await ctx.watch();
+  console.log('[esbuild] watching');
+} else {
+  await ctx.rebuild();
+  await ctx.dispose();
+}

@@ -1,0 +1,22 @@
+// Runs the integration tier through @vscode/test-electron's runTests. Here its "VS Code executable"
+// is test/harness/code-shim (code-server + headless Chromium); on a machine with a desktop VS Code,
+// set VSCODE_EXECUTABLE_PATH to it and the same suite runs there.
+import { runTests } from '@vscode/test-electron';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH || path.join(root, 'test/harness/code-shim');
+try {
+  await runTests({
+    vscodeExecutablePath,
+    extensionDevelopmentPath: root,
+    extensionTestsPath: path.join(root, 'out/test/integration/index.js'),
+    launchArgs: [path.join(root, 'test/fixtures/workspace'), '--disable-extensions'],
+    extensionTestsEnv: { ...process.env },
+  });
+  process.exit(0);
+} catch (e) {
+  console.error(`[integration] ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+}

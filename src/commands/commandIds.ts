@@ -1,0 +1,2 @@
+/** Command ids, as declared in package.json `contributes.commands`. */
+export const COMMAND_COUNT_TOKENS = 'tokenscope.countTokens';

@@ -1,0 +1,64 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { TokenscopeApi } from '../../src/extension';
+
+export const EXTENSION_ID = 'tokenscope.tokenscope';
+/** Repository root (this file runs from out/test/integration). */
+export const REPO_ROOT = path.resolve(__dirname, '../../..');
+export const TEST_OUTPUT = path.join(REPO_ROOT, 'test-output');
+
+export async function activateExtension(): Promise<TokenscopeApi> {
+  const ext = vscode.extensions.getExtension<TokenscopeApi>(EXTENSION_ID);
+  if (!ext) {
+    throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+  }
+  return ext.activate();
+}
+
+/** Polls `probe` until it returns a value other than undefined; fails with the last value seen. */
+export async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) {
+      return v;
+    }
+    if (Date.now() - t0 > timeoutMs) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export function workspaceFile(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    throw new Error('the integration tests need the fixture workspace open');
+  }
+  return vscode.Uri.joinPath(folder.uri, name);
+}
+
+/**
+ * Asks the code-server harness for a screenshot of the whole workbench page (the line below is
+ * read from the extension host's console) and waits for the file. Returns undefined outside the
+ * harness (e.g. desktop VS Code through @vscode/test-electron), where nobody takes screenshots.
+ */
+export async function screenshot(name: string): Promise<string | undefined> {
+  if (!process.env.HARNESS_RUN_DIR) {
+    console.log(`[screenshot] ${name}: not available outside the code-server harness`);
+    return undefined;
+  }
+  fs.mkdirSync(TEST_OUTPUT, { recursive: true });
+  const file = path.join(TEST_OUTPUT, `${name}.png`);
+  fs.rmSync(file, { force: true });
+  // Let the workbench paint what the test just changed.
+  await new Promise((r) => setTimeout(r, 500));
+  console.log(`##harness-screenshot ${file}`);
+  await waitFor(`screenshot ${file}`, () => (fs.existsSync(file) ? true : undefined), 15000);
+  return file;
+}
+
+export async function closeAllEditors(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+}
