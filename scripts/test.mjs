@@ -3,6 +3,7 @@
 // harness error.
 //   --unit           only the plain-Node tier (no VS Code)
 //   --integration    only the VS Code tier
+//   --e2e            only the end-to-end tier (npm start and the packaged .vsix, driven in Chromium)
 //   MOCHA_GREP=...   filter tests by title in every tier
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import { mustRun, npx, run } from './run.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 const argv = process.argv.slice(2);
-const only = argv.includes('--unit') ? 'unit' : argv.includes('--integration') ? 'integration' : undefined;
+const only = ['unit', 'integration', 'e2e'].find((t) => argv.includes(`--${t}`));
 const resultsDir = path.join(root, 'test-output', 'results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
@@ -52,11 +53,14 @@ try {
   await mustRun(npx('tsc'), ['-p', '.']);
   step('lint');
   await mustRun(npx('eslint'), ['--max-warnings=0', '.']);
-  if (only !== 'integration') {
+  if (!only || only === 'unit') {
     await tier('unit', 'node', ['out/test/unit/index.js']);
   }
-  if (only !== 'unit') {
+  if (!only || only === 'integration') {
     await tier('integration', 'node', ['scripts/runIntegration.mjs']);
+  }
+  if (!only || only === 'e2e') {
+    await tier('e2e', 'node', ['out/test/e2e/index.js']);
   }
 } catch (e) {
   errors.push(e instanceof Error ? e.message : String(e));

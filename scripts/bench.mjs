@@ -1,0 +1,53 @@
+// `npm run bench [-- --filter <id prefix>]`: compiles, runs every bench/*.bench.ts suite in its own
+// Node process, prints a table and writes bench/results.json (an array of
+// { id, value, unit, peer, peerValue, ratio, target, met }).
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mustRun, npx } from './run.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+const fi = process.argv.indexOf('--filter');
+const filter = fi >= 0 ? (process.argv[fi + 1] ?? '') : '';
+
+await mustRun(npx('tsc'), ['-p', '.']);
+const suites = readdirSync('out/bench').filter((f) => f.endsWith('.bench.js')).sort();
+const all = [];
+let failed = false;
+for (const f of suites) {
+  const { default: suite } = await import(path.join(root, 'out/bench', f)).then((m) => m.default ?? m);
+  const prefix = suite?.prefix ?? '';
+  if (filter && !prefix.startsWith(filter) && !filter.startsWith(prefix)) continue;
+  console.log(`\n# ${f} (${prefix}*)`);
+  const out = await new Promise((resolve) => {
+    let text = '';
+    const p = spawn('node', ['--expose-gc', 'out/bench/runSuite.js', path.join(root, 'out/bench', f)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    p.stdout.on('data', (d) => {
+      text += d;
+      process.stdout.write(String(d).replace(/^##results .*$/m, ''));
+    });
+    p.on('exit', (code) => resolve({ code, text }));
+  });
+  const m = /^##results (.*)$/m.exec(out.text);
+  if (out.code !== 0 || !m) {
+    failed = true;
+    console.error(`suite ${f} failed (exit ${out.code})`);
+    continue;
+  }
+  all.push(...JSON.parse(m[1]).filter((r) => r.id.startsWith(filter)));
+}
+
+const fmt = (v) => (v === undefined ? '' : typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : String(v));
+const rows = all.map((r) => [r.id, `${fmt(r.value)} ${r.unit}`, r.peer ?? '', r.peerValue === undefined ? '' : `${fmt(r.peerValue)} ${r.unit}`, r.ratio === undefined ? '' : `${fmt(r.ratio)}×`, r.target ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']);
+const head = ['id', 'value', 'peer', 'peer value', 'ratio', 'target', 'met'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+const line = (cells) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+console.log('\n' + line(head));
+console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+for (const r of rows) console.log(line(r));
+const normalized = all.map((r) => ({ id: r.id, value: r.value, unit: r.unit, peer: r.peer ?? null, peerValue: r.peerValue ?? null, ratio: r.ratio ?? null, target: r.target ?? null, met: r.met ?? null, ...(r.note ? { note: r.note } : {}) }));
+writeFileSync('bench/results.json', JSON.stringify(normalized, null, 2) + '\n');
+console.log(`\nwrote bench/results.json (${all.length} results)`);
+process.exit(failed ? 1 : 0);
