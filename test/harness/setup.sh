@@ -46,6 +46,10 @@ if [ ! -f "$PREFIX/cs/.installed-$CS_VERSION" ]; then
   (
     cd "$PREFIX/cs"
     [ -f package.json ] || npm init -y >/dev/null
+    # Under `npm test`, npm's own npm_config_* variables (user agent "node/v20", nodedir, ...) would
+    # override the nested npm's view of itself: code-server's postinstall then refuses to run.
+    for v in $(env | grep -o '^npm_[A-Za-z0-9_]*'); do unset "$v"; done
+    unset NODE
     export PATH="$NODE24_DIR/bin:$PATH"
     # node-gyp takes Node 24's headers from the same package: no header download.
     export npm_config_nodedir="$NODE24_DIR"
