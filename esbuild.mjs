@@ -1,9 +1,10 @@
-// Bundles the extension into dist/extension.js (CommonJS, `vscode` external) and puts tiktoken's
-// WASM beside it (tiktoken.cjs reads `${__dirname}/tiktoken_bg.wasm`, and inside the bundle
+// Bundles the extension into dist/extension.js (CommonJS, `vscode` external), writes the rank
+// tables (dist/ranks) and puts tiktoken's WASM beside it (tiktoken.cjs reads `${__dirname}/tiktoken_bg.wasm`, and inside the bundle
 // __dirname is dist/).
 import * as esbuild from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { buildRankFiles } from './scripts/buildRanks.mjs';
 
 const require = createRequire(import.meta.url);
 const production = process.argv.includes('--production');
@@ -11,6 +12,8 @@ const watch = process.argv.includes('--watch');
 
 mkdirSync('dist', { recursive: true });
 copyFileSync(require.resolve('tiktoken/tiktoken_bg.wasm'), 'dist/tiktoken_bg.wasm');
+// Rank tables of the fast tokenizer, derived from tiktoken's own data (dist/ranks/*.tkr).
+buildRankFiles('dist/ranks');
 
 const ctx = await esbuild.context({
   entryPoints: ['src/extension.ts'],

@@ -1,5 +1,6 @@
 import { TiktokenTokenizer } from '../src/core/tokenizer/tiktokenTokenizer';
-import { codeCorpus, mbPerSec, medianMs } from './measure';
+import { concat, jsCorpus } from '../test/corpus';
+import { mbPerSec, medianMs, sliceToBytes } from './measure';
 import type { BenchSuite } from './types';
 
 /**
@@ -9,7 +10,7 @@ import type { BenchSuite } from './types';
 const suite: BenchSuite = {
   prefix: 'count.',
   run: (log) => {
-    const text = codeCorpus(2_000_000);
+    const text = sliceToBytes(concat(jsCorpus(2_000_000)), 2_000_000);
     const bytes = Buffer.byteLength(text);
     const tok = new TiktokenTokenizer('o200k_base');
     try {

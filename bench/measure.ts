@@ -1,8 +1,4 @@
 /** Helpers for benchmarks: repeated timing, percentiles, and corpora that exist on a fresh machine. */
-import * as fs from 'fs';
-import * as path from 'path';
-
-export const REPO_ROOT = path.resolve(__dirname, '../..');
 
 /** Median wall time (ms) of `fn` over `runs` runs after `warmup` runs. */
 export function medianMs(fn: () => void, runs = 5, warmup = 1): number {
@@ -25,26 +21,6 @@ export function percentile(values: readonly number[], p: number): number {
 
 /** MB/s for `bytes` processed in `ms`. */
 export const mbPerSec = (bytes: number, ms: number): number => bytes / 1e6 / (ms / 1000);
-
-/**
- * Real code nobody here wrote: JS sources of installed npm packages (devDependencies), in a fixed
- * order, concatenated up to `minBytes` UTF-8 bytes.
- */
-export function codeCorpus(minBytes: number): string {
-  const files = [
-    'node_modules/typescript/lib/typescript.js',
-    'node_modules/esbuild/lib/main.js',
-    'node_modules/mocha/mocha.js',
-    'node_modules/eslint/lib/linter/linter.js',
-  ].map((f) => path.join(REPO_ROOT, f));
-  let out = '';
-  for (const f of files) {
-    if (!fs.existsSync(f)) continue;
-    out += fs.readFileSync(f, 'utf8');
-    if (Buffer.byteLength(out) >= minBytes) break;
-  }
-  return sliceToBytes(out, minBytes);
-}
 
 /** Cuts `s` at a line end near `bytes` UTF-8 bytes. */
 export function sliceToBytes(s: string, bytes: number): string {

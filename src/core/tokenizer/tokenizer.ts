@@ -1,10 +1,4 @@
-/** The OpenAI encodings Tokenscope offers. */
-export const ENCODING_NAMES = ['o200k_base', 'cl100k_base', 'p50k_base', 'r50k_base'] as const;
-export type EncodingName = (typeof ENCODING_NAMES)[number];
-
-export function isEncodingName(s: unknown): s is EncodingName {
-  return typeof s === 'string' && (ENCODING_NAMES as readonly string[]).includes(s);
-}
+export { ENCODING_NAMES, isEncodingName, type EncodingName } from './encodings';
 
 /**
  * A tokenizer of document text. All text is *ordinary* text: special-token strings such as

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
-import { TiktokenTokenizer } from '../../../src/core/tokenizer/tiktokenTokenizer';
-import { TokenizerRegistry } from '../../../src/core/tokenizer/tokenizerRegistry';
-import type { Tokenizer } from '../../../src/core/tokenizer/tokenizer';
+import { TiktokenTokenizer } from '../../../../src/core/tokenizer/tiktokenTokenizer';
+import { TokenizerRegistry } from '../../../../src/core/tokenizer/tokenizerRegistry';
+import type { Tokenizer } from '../../../../src/core/tokenizer/tokenizer';
 
 const utf8 = new TextDecoder('utf-8');
 

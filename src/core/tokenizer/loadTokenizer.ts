@@ -1,0 +1,21 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { BpeTokenizer } from './bpeTokenizer';
+import { ENCODINGS, type EncodingName } from './encodings';
+import { RankTable } from './rankTable';
+
+/**
+ * Loads the fast tokenizer for an encoding from `<ranksDir>/<rankFile>.tkr` (written by the build,
+ * see scripts/buildRanks.mjs). Encodings sharing a rank file share its table through `tables`.
+ * Cost: o200k ≈ 1.8 MB read + table build, tens of milliseconds.
+ */
+export function loadBpeTokenizer(name: EncodingName, ranksDir: string, tables?: Map<string, RankTable>): BpeTokenizer {
+  const spec = ENCODINGS[name];
+  let table = tables?.get(spec.rankFile);
+  if (!table) {
+    const file = path.join(ranksDir, `${spec.rankFile}.tkr`);
+    table = RankTable.fromTkr(fs.readFileSync(file));
+    tables?.set(spec.rankFile, table);
+  }
+  return new BpeTokenizer(spec, table);
+}

@@ -1,0 +1,163 @@
+import { encodeUtf8Into } from './utf8';
+
+/** Returned by lookups that find no token. */
+export const NO_TOKEN = -1;
+/** Returned by `rankOfAscii` when the range contains a non-ASCII code unit. */
+export const NOT_ASCII = -2;
+
+/**
+ * The mergeable ranks of a BPE vocabulary (token bytes → rank), in typed arrays: an open-addressing
+ * hash table over a byte pool. Lookups hash the bytes in place (no string or array allocation),
+ * which is what makes per-chunk lookups cheap. Memory: pool bytes + 6 bytes/token + 4 bytes/slot
+ * (≈ 4.5 MB for o200k).
+ */
+export class RankTable {
+  /** Token bytes in rank order. */
+  readonly pool: Uint8Array;
+  /** offsets[r]..offsets[r + 1] is token r in `pool`; equal offsets mean "no token with this rank". */
+  readonly offsets: Uint32Array;
+  readonly size: number;
+  readonly maxTokenLength: number;
+  private readonly slots: Int32Array;
+  private readonly mask: number;
+  private scratch = new Uint8Array(1024);
+
+  /** `lengths[r]` = byte length of token r, or -1 where no token has rank r. */
+  constructor(pool: Uint8Array, lengths: ArrayLike<number>) {
+    this.pool = pool;
+    this.size = lengths.length;
+    this.offsets = new Uint32Array(this.size + 1);
+    let off = 0;
+    let max = 0;
+    let present = 0;
+    for (let r = 0; r < this.size; r++) {
+      this.offsets[r] = off;
+      const len = lengths[r]!;
+      if (len >= 0) {
+        off += len;
+        present++;
+        if (len > max) max = len;
+      }
+    }
+    this.offsets[this.size] = off;
+    if (off !== pool.length) throw new Error(`rank table: pool has ${pool.length} bytes, lengths sum to ${off}`);
+    this.maxTokenLength = max;
+    let cap = 1;
+    while (cap < present * 2.5) cap <<= 1;
+    this.slots = new Int32Array(cap);
+    this.mask = cap - 1;
+    for (let r = 0; r < this.size; r++) {
+      const s = this.offsets[r]!;
+      const e = lengths[r]! >= 0 ? s + lengths[r]! : s;
+      if (lengths[r]! < 0) continue;
+      let h = hashBytes(pool, s, e) & this.mask;
+      while (this.slots[h] !== 0) h = (h + 1) & this.mask;
+      this.slots[h] = r + 1;
+    }
+  }
+
+  /** Parses a `.tkr` file (see scripts/buildRanks.mjs). */
+  static fromTkr(data: Uint8Array): RankTable {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    if (data.length < 8 || view.getUint32(0, false) !== 0x544b5231 /* "TKR1" */) throw new Error('not a TKR1 rank file');
+    const count = view.getUint32(4, true);
+    const lengths = new Int32Array(count);
+    let total = 0;
+    for (let r = 0; r < count; r++) {
+      const l = view.getUint16(8 + 2 * r, true);
+      lengths[r] = l === 0xffff ? -1 : l;
+      if (l !== 0xffff) total += l;
+    }
+    const start = 8 + 2 * count;
+    if (data.length !== start + total) throw new Error(`corrupt rank file: ${data.length} bytes, expected ${start + total}`);
+    return new RankTable(data.slice(start), lengths);
+  }
+
+  hasRank(rank: number): boolean {
+    return rank >= 0 && rank < this.size && this.offsets[rank + 1]! > this.offsets[rank]!;
+  }
+
+  tokenLength(rank: number): number {
+    return this.offsets[rank + 1]! - this.offsets[rank]!;
+  }
+
+  tokenBytes(rank: number): Uint8Array {
+    return this.pool.subarray(this.offsets[rank], this.offsets[rank + 1]);
+  }
+
+  /** Rank of bytes[start, end), or NO_TOKEN. O(end - start). */
+  rankOfBytes(bytes: Uint8Array, start: number, end: number): number {
+    const len = end - start;
+    if (len <= 0 || len > this.maxTokenLength) return NO_TOKEN;
+    let h = hashBytes(bytes, start, end) & this.mask;
+    const pool = this.pool;
+    for (;;) {
+      const v = this.slots[h]!;
+      if (v === 0) return NO_TOKEN;
+      const r = v - 1;
+      const s = this.offsets[r]!;
+      if (this.offsets[r + 1]! - s === len) {
+        let k = 0;
+        while (k < len && pool[s + k] === bytes[start + k]) k++;
+        if (k === len) return r;
+      }
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /**
+   * Rank of the ASCII text[start, end) (its UTF-16 code units are its bytes), NO_TOKEN, or
+   * NOT_ASCII if a code unit ≥ 0x80 occurs. No allocation. O(end - start).
+   */
+  rankOfAscii(text: string, start: number, end: number): number {
+    const len = end - start;
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) return NOT_ASCII;
+      h = Math.imul(h ^ c, 0x01000193);
+    }
+    if (len > this.maxTokenLength || len === 0) return NO_TOKEN;
+    h = (h ^ (h >>> 15)) & this.mask;
+    const pool = this.pool;
+    for (;;) {
+      const v = this.slots[h]!;
+      if (v === 0) return NO_TOKEN;
+      const r = v - 1;
+      const s = this.offsets[r]!;
+      if (this.offsets[r + 1]! - s === len) {
+        let k = 0;
+        while (k < len && pool[s + k] === text.charCodeAt(start + k)) k++;
+        if (k === len) return r;
+      }
+      h = (h + 1) & this.mask;
+    }
+  }
+
+  /** Rank of the UTF-8 encoding of text[start, end), or NO_TOKEN. */
+  rankOfText(text: string, start: number, end: number): number {
+    const r = this.rankOfAscii(text, start, end);
+    if (r !== NOT_ASCII) return r;
+    const bytes = this.utf8Scratch(text, start, end);
+    return this.rankOfBytes(bytes, 0, this.scratchLength);
+  }
+
+  private scratchLength = 0;
+  /** UTF-8 of text[start, end) in a reused buffer (valid until the next call); length in scratchLength. */
+  utf8Scratch(text: string, start: number, end: number): Uint8Array {
+    const need = (end - start) * 3;
+    if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
+    this.scratchLength = encodeUtf8Into(text, start, end, this.scratch, 0);
+    return this.scratch;
+  }
+  get lastScratchLength(): number {
+    return this.scratchLength;
+  }
+}
+
+/** FNV-1a over bytes, finished with a shift-xor; must equal the hash in rankOfAscii for ASCII. */
+function hashBytes(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h ^ (h >>> 15);
+}
