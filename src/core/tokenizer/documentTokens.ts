@@ -1,0 +1,722 @@
+import type { BpeTokenizer } from './bpeTokenizer';
+import { LOOKAHEAD } from './pretokenizer';
+import { TokenBuffer } from './tokenBuffer';
+import { isHighSurrogate, isLowSurrogate } from './utf8';
+
+/** Target text length of a block (UTF-16 units). An edit rebuilds O(1) blocks of this size. */
+const DEFAULT_BLOCK_TARGET = 4096;
+
+export interface DocumentTokensOptions {
+  /** Block size in UTF-16 units (tests use tiny blocks to exercise splices across blocks). */
+  readonly blockTarget?: number;
+}
+/** Ranges up to this length are counted by encoding their text directly (UTF-16 units). */
+const DIRECT_COUNT_LIMIT = 65536;
+
+/**
+ * A run of whole pre-tokenizer chunks with their tokens.
+ * chunkEnds[k]: end of chunk k in `text` (UTF-16); tokenEnds[k]: tokens in chunks 0..k.
+ */
+interface Block {
+  readonly text: string;
+  readonly chunkEnds: Int32Array;
+  readonly tokenEnds: Int32Array;
+  readonly ids: Uint32Array;
+}
+
+/** A token located in the document. Offsets are UTF-16; see `DocumentTokens.tokensInRange`. */
+export interface TokenSpan {
+  /** Token id (rank). */
+  readonly id: number;
+  /** Index of the token in the document (0-based). */
+  readonly index: number;
+  readonly start: number;
+  readonly end: number;
+  /** The token starts or ends inside a character (its bytes are part of a multi-byte character). */
+  readonly partial: boolean;
+}
+
+export interface EditStats {
+  /** Chunks lexed again (the edit's neighbourhood until the old chunking resumes). */
+  readonly relexedChunks: number;
+  /** Tokens before → after, for the whole document. */
+  readonly tokensBefore: number;
+  readonly tokensAfter: number;
+}
+
+/** Rust's `\s` (Unicode White_Space), the class the tokenizer patterns use. */
+export function isWhiteSpace(c: number): boolean {
+  return (
+    (c >= 9 && c <= 13) ||
+    c === 32 ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}
+
+/** Accumulates chunks into blocks of about BLOCK_TARGET code units. */
+class BlockWriter {
+  readonly blocks: Block[] = [];
+  constructor(private readonly target: number) {}
+  private parts: string[] = [];
+  private textLen = 0;
+  private chunkEnds: number[] = [];
+  private tokenEnds: number[] = [];
+  private ids = new TokenBuffer(1024);
+
+  /** Adds one chunk: text and the ids in ids[from, to). */
+  add(text: string, ids: ArrayLike<number>, from: number, to: number): void {
+    this.parts.push(text);
+    this.textLen += text.length;
+    this.chunkEnds.push(this.textLen);
+    for (let i = from; i < to; i++) this.ids.push(ids[i]!);
+    this.tokenEnds.push(this.ids.length);
+    if (this.textLen >= this.target) this.flush();
+  }
+
+  /** Code units added since the last flush. */
+  get pendingLength(): number {
+    return this.textLen;
+  }
+
+  flush(): void {
+    if (this.chunkEnds.length === 0) return;
+    this.blocks.push({
+      text: this.parts.join(''),
+      chunkEnds: Int32Array.from(this.chunkEnds),
+      tokenEnds: Int32Array.from(this.tokenEnds),
+      ids: this.ids.toArray(),
+    });
+    this.parts = [];
+    this.textLen = 0;
+    this.chunkEnds = [];
+    this.tokenEnds = [];
+    this.ids = new TokenBuffer(1024);
+  }
+}
+
+/**
+ * The tokens of a document, kept up to date under edits by re-lexing only the chunks around each
+ * edit. Tokens never cross pre-tokenizer chunks, so the document's tokens are the concatenation of
+ * its chunks' tokens; after an edit, lexing restarts at a chunk boundary whose chunk decisions could
+ * not have looked at the edited text (chunks end at most LOOKAHEAD code units before what they
+ * examine, except whitespace runs, which depend on the whole run) and stops as soon as a new chunk
+ * boundary at or after the inserted text coincides with a shifted old one: from there on the text,
+ * and so the chunking, is unchanged (the patterns have no lookbehind).
+ *
+ * Storage: blocks of ≈4 K code units of whole chunks (text, chunk ends, cumulative token counts, ids),
+ * with prefix sums over blocks. Memory ≈ text + 8 bytes/chunk + 4 bytes/token. An edit costs
+ * O(BLOCK_TARGET + edit size + number of blocks) — the last term is a loop of additions (≈ 10 µs at
+ * 50 MB).
+ */
+export class DocumentTokens {
+  private blocks: Block[];
+  private textStart = new Float64Array(0);
+  private tokenStart = new Float64Array(0);
+  /** textStart/tokenStart are valid for blocks [0, validPrefix). */
+  private validPrefix = 0;
+  private totalLength = 0;
+  private totalTokens = 0;
+
+  private constructor(
+    readonly tokenizer: BpeTokenizer,
+    blocks: Block[],
+    private readonly blockTarget: number,
+  ) {
+    this.blocks = blocks;
+    for (const b of blocks) {
+      this.totalLength += b.text.length;
+      this.totalTokens += b.ids.length;
+    }
+  }
+
+  /** Tokenizes `text` on the calling thread. Cost ≈ text length / (50 MB/s) for code. */
+  static build(tokenizer: BpeTokenizer, text: string, options: DocumentTokensOptions = {}): DocumentTokens {
+    const target = options.blockTarget ?? DEFAULT_BLOCK_TARGET;
+    const w = new BlockWriter(target);
+    lexInto(tokenizer, text, 0, text.length, w);
+    w.flush();
+    return new DocumentTokens(tokenizer, w.blocks, target);
+  }
+
+  /**
+   * Rebuilds from a tokenization done elsewhere (a worker): chunk lengths (UTF-16), token count per
+   * chunk, and all ids. Cost O(text length) copying, no BPE.
+   */
+  static fromChunks(
+    tokenizer: BpeTokenizer,
+    text: string,
+    chunkLengths: ArrayLike<number>,
+    chunkTokenCounts: ArrayLike<number>,
+    ids: ArrayLike<number>,
+    options: DocumentTokensOptions = {},
+  ): DocumentTokens {
+    const target = options.blockTarget ?? DEFAULT_BLOCK_TARGET;
+    const w = new BlockWriter(target);
+    let pos = 0;
+    let t = 0;
+    for (let k = 0; k < chunkLengths.length; k++) {
+      const len = chunkLengths[k]!;
+      const n = chunkTokenCounts[k]!;
+      w.add(text.slice(pos, pos + len), ids, t, t + n);
+      pos += len;
+      t += n;
+    }
+    if (pos !== text.length || t !== ids.length) throw new Error(`chunks cover ${pos}/${text.length} code units and ${t}/${ids.length} ids`);
+    w.flush();
+    return new DocumentTokens(tokenizer, w.blocks, target);
+  }
+
+  /** Document length in UTF-16 code units. */
+  get length(): number {
+    return this.totalLength;
+  }
+
+  get tokenCount(): number {
+    return this.totalTokens;
+  }
+
+  getText(start = 0, end = this.totalLength): string {
+    start = clamp(start, 0, this.totalLength);
+    end = clamp(end, start, this.totalLength);
+    if (start === end) return '';
+    this.ensurePrefix(this.blocks.length);
+    let b = this.blockAt(start);
+    const parts: string[] = [];
+    let pos = start;
+    while (pos < end) {
+      const bs = this.textStart[b]!;
+      const blk = this.blocks[b]!;
+      const to = Math.min(end, bs + blk.text.length);
+      parts.push(blk.text.slice(pos - bs, to - bs));
+      pos = to;
+      b++;
+    }
+    return parts.join('');
+  }
+
+  /** All token ids, in document order (a copy). */
+  ids(): Uint32Array {
+    const out = new Uint32Array(this.totalTokens);
+    let at = 0;
+    for (const b of this.blocks) {
+      out.set(b.ids, at);
+      at += b.ids.length;
+    }
+    return out;
+  }
+
+  /**
+   * Applies one edit: replace text[offset, offset + deleteLength) with `insert` (UTF-16 units, as
+   * VS Code's `rangeOffset`/`rangeLength`/`text`). Edits of one change event are applied in order.
+   */
+  applyEdit(offset: number, deleteLength: number, insert: string): EditStats {
+    const tokensBefore = this.totalTokens;
+    if (offset < 0 || deleteLength < 0 || offset + deleteLength > this.totalLength) {
+      throw new RangeError(`edit [${offset}, +${deleteLength}) outside the document (length ${this.totalLength})`);
+    }
+    if (deleteLength === 0 && insert.length === 0) return { relexedChunks: 0, tokensBefore, tokensAfter: tokensBefore };
+    if (this.blocks.length === 0) {
+      const fresh = DocumentTokens.build(this.tokenizer, insert, { blockTarget: this.blockTarget });
+      this.replaceAll(fresh.blocks);
+      return { relexedChunks: fresh.blocks.reduce((n, b) => n + b.chunkEnds.length, 0), tokensBefore, tokensAfter: this.totalTokens };
+    }
+    this.ensurePrefix(this.blocks.length);
+    const oldLength = this.totalLength;
+    const delta = insert.length - deleteLength;
+
+    // 1. Restart point: the chunk holding the code unit before the edit, then back over chunks
+    //    whose end decision may have examined text at or after `offset`, then one more for margin.
+    let b0: number;
+    let k0: number;
+    if (offset === 0) {
+      b0 = 0;
+      k0 = 0;
+    } else {
+      [b0, k0] = this.chunkAt(offset - 1);
+      for (;;) {
+        const prev = this.prevChunk(b0, k0);
+        if (!prev) break;
+        const [pb, pk] = prev;
+        const a = this.chunkStartOf(pb, pk);
+        const e = this.chunkStartOf(b0, k0);
+        if (e + LOOKAHEAD > offset || (isWhiteSpace(this.charAt(a)) && this.allWhiteSpace(a, offset))) {
+          b0 = pb;
+          k0 = pk;
+          continue;
+        }
+        break;
+      }
+      const extra = this.prevChunk(b0, k0);
+      if (extra) [b0, k0] = extra;
+    }
+    const S = this.chunkStartOf(b0, k0);
+
+    // 2. Lex the new text from S until a chunk boundary at/after the inserted text meets an old one.
+    const insEnd = offset + insert.length;
+    const newLength = oldLength + delta;
+    const oldTailStart = offset + deleteLength;
+    let windowTail = 256;
+    let window = '';
+    let windowAtEnd = false;
+    const buildWindow = (): void => {
+      const tailEnd = Math.min(oldLength, oldTailStart + windowTail);
+      window = this.getText(S, offset) + insert + this.getText(oldTailStart, tailEnd);
+      windowAtEnd = tailEnd === oldLength;
+    };
+    buildWindow();
+    // old chunk ends, walked forward from the restart chunk (old coordinates)
+    let ob = b0;
+    let ok = k0;
+    let oldEnd = this.chunkEndOf(ob, ok);
+    const nextOld = (): boolean => {
+      const n = this.nextChunk(ob, ok);
+      if (!n) return false;
+      [ob, ok] = n;
+      oldEnd = this.chunkEndOf(ob, ok);
+      return true;
+    };
+    const tok = this.tokenizer;
+    const pre = tok.pretokenizer;
+    const newChunkEnds: number[] = []; // window-relative
+    const newChunkTokens: number[] = [];
+    const newIds = new TokenBuffer(64);
+    let i = 0; // window-relative position
+    let resynced = false;
+    let oldExhausted = false;
+    while (S + i < newLength) {
+      let e = pre.chunkEnd(window, i);
+      while (!windowAtEnd && !this.isFinal(window, i, e)) {
+        windowTail *= 2;
+        buildWindow();
+        e = pre.chunkEnd(window, i);
+      }
+      const before = newIds.length;
+      tok.encodeChunk(window, i, e, newIds);
+      newChunkEnds.push(e);
+      newChunkTokens.push(newIds.length - before);
+      i = e;
+      const pos = S + i;
+      if (pos >= insEnd && pos < newLength && !oldExhausted) {
+        const oldPos = pos - delta;
+        while (oldEnd < oldPos) {
+          if (!nextOld()) {
+            oldExhausted = true;
+            break;
+          }
+        }
+        if (!oldExhausted && oldEnd === oldPos) {
+          resynced = true;
+          break;
+        }
+      }
+    }
+    // Old chunks replaced: from (b0, k0) through (ob, ok) when resynced, else through the end.
+    let b1: number;
+    let k1: number;
+    if (resynced) {
+      b1 = ob;
+      k1 = ok;
+    } else {
+      b1 = this.blocks.length - 1;
+      k1 = this.blocks[b1]!.chunkEnds.length - 1;
+    }
+
+    // 3. Splice: blocks b0..b1 become prefix(b0) + new chunks + suffix(b1), re-split into blocks.
+    const w = new BlockWriter(this.blockTarget);
+    const first = this.blocks[b0]!;
+    copyChunks(first, 0, k0, w);
+    let pos = 0;
+    let t = 0;
+    for (let c = 0; c < newChunkEnds.length; c++) {
+      const e = newChunkEnds[c]!;
+      const n = newChunkTokens[c]!;
+      w.add(window.slice(pos, e), newIds.data, t, t + n);
+      pos = e;
+      t += n;
+    }
+    const last = this.blocks[b1]!;
+    copyChunks(last, k1 + 1, last.chunkEnds.length, w);
+    // Avoid a trail of tiny blocks: absorb the next block when the rebuilt region is short.
+    let b2 = b1;
+    if (b2 + 1 < this.blocks.length && regionLength(w) < this.blockTarget / 4) {
+      b2++;
+      const next = this.blocks[b2]!;
+      copyChunks(next, 0, next.chunkEnds.length, w);
+    }
+    w.flush();
+    let removedTokens = 0;
+    let removedLength = 0;
+    for (let b = b0; b <= b2; b++) {
+      removedTokens += this.blocks[b]!.ids.length;
+      removedLength += this.blocks[b]!.text.length;
+    }
+    let addedTokens = 0;
+    let addedLength = 0;
+    for (const nb of w.blocks) {
+      addedTokens += nb.ids.length;
+      addedLength += nb.text.length;
+    }
+    this.blocks.splice(b0, b2 - b0 + 1, ...w.blocks);
+    this.totalTokens += addedTokens - removedTokens;
+    this.totalLength += addedLength - removedLength;
+    if (this.totalLength !== newLength) throw new Error(`internal: length ${this.totalLength} after edit, expected ${newLength}`);
+    this.validPrefix = Math.min(this.validPrefix, b0);
+    return { relexedChunks: newChunkEnds.length, tokensBefore, tokensAfter: this.totalTokens };
+  }
+
+  /**
+   * Tokens that overlap [start, end) (UTF-16), in order, at most `max`. A token's range covers every
+   * character that holds any of its bytes, so tokens that split a multi-byte character (or a
+   * surrogate pair) both cover it and are marked `partial`. Cost O(tokens returned + one block).
+   */
+  tokensInRange(start: number, end: number, max = Infinity): TokenSpan[] {
+    const out: TokenSpan[] = [];
+    start = clamp(start, 0, this.totalLength);
+    end = clamp(end, start, this.totalLength);
+    if (this.blocks.length === 0 || start === end) return out;
+    this.ensurePrefix(this.blocks.length);
+    let [b, k] = this.chunkAt(start);
+    for (;;) {
+      const blk = this.blocks[b]!;
+      const bs = this.textStart[b]!;
+      const cs = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
+      if (bs + cs >= end) break;
+      const ts = k === 0 ? 0 : blk.tokenEnds[k - 1]!;
+      this.spansOfChunk(blk, cs, blk.chunkEnds[k]!, ts, blk.tokenEnds[k]!, bs, this.tokenStart[b]!, start, end, out, max);
+      if (out.length >= max) break;
+      const n = this.nextChunk(b, k);
+      if (!n) break;
+      [b, k] = n;
+    }
+    return out;
+  }
+
+  /** The token covering the code unit at `offset` (the first one, if a character is split). */
+  tokenAt(offset: number): TokenSpan | undefined {
+    if (offset < 0 || offset >= this.totalLength) return undefined;
+    return this.tokensInRange(offset, offset + 1, 1)[0];
+  }
+
+  /**
+   * Number of tokens of text[start, end) encoded on its own (as if it were the whole input): equal to
+   * `tokenizer.count(getText(start, end))`. Long ranges reuse the document's chunk counts between a
+   * re-lexed head and tail, so selecting all of a 50 MB file is not a 50 MB re-encode.
+   */
+  countRange(start: number, end: number): number {
+    start = clamp(start, 0, this.totalLength);
+    end = clamp(end, start, this.totalLength);
+    if (end - start <= DIRECT_COUNT_LIMIT) return this.tokenizer.count(this.getText(start, end));
+    this.ensurePrefix(this.blocks.length);
+    // Tail: restart point for "the text ends at `end`" (same rule as an edit at `end`).
+    let [tb, tk] = this.chunkAt(end - 1);
+    for (;;) {
+      const prev = this.prevChunk(tb, tk);
+      if (!prev) break;
+      const a = this.chunkStartOf(prev[0], prev[1]);
+      const e = this.chunkStartOf(tb, tk);
+      if (e + LOOKAHEAD > end || (isWhiteSpace(this.charAt(a)) && this.allWhiteSpace(a, end))) {
+        [tb, tk] = prev;
+        continue;
+      }
+      break;
+    }
+    const extra = this.prevChunk(tb, tk);
+    if (extra) [tb, tk] = extra;
+    const T = this.chunkStartOf(tb, tk);
+    // Head: lex from `start` until a boundary coincides with a document chunk boundary.
+    const pre = this.tokenizer.pretokenizer;
+    let windowLen = 1024;
+    let window = this.getText(start, Math.min(end, start + windowLen));
+    let [hb, hk] = this.chunkAt(start);
+    let docEnd = this.chunkEndOf(hb, hk);
+    let i = 0;
+    let count = 0;
+    const buf = new TokenBuffer(64);
+    for (;;) {
+      if (start + i >= T) return this.tokenizer.count(this.getText(start, end)); // no shared middle
+      let e = pre.chunkEnd(window, i);
+      while (start + window.length < end && !this.isFinal(window, i, e)) {
+        windowLen *= 2;
+        window = this.getText(start, Math.min(end, start + windowLen));
+        e = pre.chunkEnd(window, i);
+      }
+      buf.clear();
+      this.tokenizer.encodeChunk(window, i, e, buf);
+      count += buf.length;
+      i = e;
+      const pos = start + i;
+      while (docEnd < pos) {
+        const n = this.nextChunk(hb, hk);
+        if (!n) break;
+        [hb, hk] = n;
+        docEnd = this.chunkEndOf(hb, hk);
+      }
+      if (docEnd === pos) break;
+    }
+    const H = start + i;
+    if (H >= T) return this.tokenizer.count(this.getText(start, end));
+    // Middle: document tokens of chunks in [H, T).
+    const middle = this.tokenIndexOfChunk(tb, tk) - this.tokenIndexOfChunkEnd(hb, hk);
+    // Tail: text[T, end) lexed as the end of the input.
+    return count + middle + this.tokenizer.count(this.getText(T, end));
+  }
+
+  /** Structural self-check for tests: prefix sums, block invariants. Throws on inconsistency. */
+  checkInvariants(): void {
+    let len = 0;
+    let toks = 0;
+    for (const b of this.blocks) {
+      if (b.chunkEnds.length === 0) throw new Error('empty block');
+      if (b.chunkEnds[b.chunkEnds.length - 1] !== b.text.length) throw new Error('chunk ends do not cover the block text');
+      if (b.tokenEnds[b.tokenEnds.length - 1] !== b.ids.length) throw new Error('token ends do not cover the ids');
+      for (let k = 0; k < b.chunkEnds.length; k++) {
+        const cs = k === 0 ? 0 : b.chunkEnds[k - 1]!;
+        if (b.chunkEnds[k]! <= cs) throw new Error('empty chunk');
+      }
+      len += b.text.length;
+      toks += b.ids.length;
+    }
+    if (len !== this.totalLength || toks !== this.totalTokens) throw new Error(`totals ${this.totalLength}/${this.totalTokens}, blocks sum to ${len}/${toks}`);
+  }
+
+  get blockCount(): number {
+    return this.blocks.length;
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private replaceAll(blocks: Block[]): void {
+    this.blocks = blocks;
+    this.totalLength = 0;
+    this.totalTokens = 0;
+    for (const b of blocks) {
+      this.totalLength += b.text.length;
+      this.totalTokens += b.ids.length;
+    }
+    this.validPrefix = 0;
+  }
+
+  private ensurePrefix(upTo: number): void {
+    const n = this.blocks.length;
+    if (this.textStart.length < n + 1) {
+      const cap = Math.max(n + 1, this.textStart.length * 2, 16);
+      const ts = new Float64Array(cap);
+      ts.set(this.textStart.subarray(0, this.validPrefix + 1));
+      const tk = new Float64Array(cap);
+      tk.set(this.tokenStart.subarray(0, this.validPrefix + 1));
+      this.textStart = ts;
+      this.tokenStart = tk;
+    }
+    if (this.validPrefix >= upTo) return;
+    let b = this.validPrefix;
+    if (b === 0) {
+      this.textStart[0] = 0;
+      this.tokenStart[0] = 0;
+    }
+    for (; b < n; b++) {
+      this.textStart[b + 1] = this.textStart[b]! + this.blocks[b]!.text.length;
+      this.tokenStart[b + 1] = this.tokenStart[b]! + this.blocks[b]!.ids.length;
+    }
+    this.validPrefix = n;
+  }
+
+  /** Block holding `offset` (the last block for offset === length). Requires prefix sums. */
+  private blockAt(offset: number): number {
+    let lo = 0;
+    let hi = this.blocks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.textStart[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** [block, chunk] holding the code unit at `offset` (clamped into the document). */
+  private chunkAt(offset: number): [number, number] {
+    const b = this.blockAt(Math.min(offset, this.totalLength - 1));
+    const blk = this.blocks[b]!;
+    const rel = offset - this.textStart[b]!;
+    const ends = blk.chunkEnds;
+    let lo = 0;
+    let hi = ends.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! > rel) hi = mid;
+      else lo = mid + 1;
+    }
+    return [b, lo];
+  }
+
+  private prevChunk(b: number, k: number): [number, number] | undefined {
+    if (k > 0) return [b, k - 1];
+    if (b > 0) return [b - 1, this.blocks[b - 1]!.chunkEnds.length - 1];
+    return undefined;
+  }
+
+  private nextChunk(b: number, k: number): [number, number] | undefined {
+    if (k + 1 < this.blocks[b]!.chunkEnds.length) return [b, k + 1];
+    if (b + 1 < this.blocks.length) return [b + 1, 0];
+    return undefined;
+  }
+
+  private chunkStartOf(b: number, k: number): number {
+    return this.textStart[b]! + (k === 0 ? 0 : this.blocks[b]!.chunkEnds[k - 1]!);
+  }
+
+  private chunkEndOf(b: number, k: number): number {
+    return this.textStart[b]! + this.blocks[b]!.chunkEnds[k]!;
+  }
+
+  /** Document index of the first token of chunk (b, k). */
+  private tokenIndexOfChunk(b: number, k: number): number {
+    return this.tokenStart[b]! + (k === 0 ? 0 : this.blocks[b]!.tokenEnds[k - 1]!);
+  }
+
+  /** Document index just past the last token of chunk (b, k). */
+  private tokenIndexOfChunkEnd(b: number, k: number): number {
+    return this.tokenStart[b]! + this.blocks[b]!.tokenEnds[k]!;
+  }
+
+  private charAt(offset: number): number {
+    const b = this.blockAt(offset);
+    return this.blocks[b]!.text.charCodeAt(offset - this.textStart[b]!);
+  }
+
+  /** Whether text[from, to) is all whitespace. Walks blocks; O(to - from). */
+  private allWhiteSpace(from: number, to: number): boolean {
+    let b = this.blockAt(from);
+    let pos = from;
+    while (pos < to) {
+      const blk = this.blocks[b]!;
+      const bs = this.textStart[b]!;
+      const stop = Math.min(to, bs + blk.text.length);
+      for (; pos < stop; pos++) if (!isWhiteSpace(blk.text.charCodeAt(pos - bs))) return false;
+      b++;
+    }
+    return true;
+  }
+
+  /**
+   * Whether the chunk [i, e) of a window that is not the end of the text is decided by the window's
+   * content: what its match examined (LOOKAHEAD past its end; for a chunk starting with whitespace,
+   * the whole whitespace run and the code unit after it) lies inside the window.
+   */
+  private isFinal(window: string, i: number, e: number): boolean {
+    if (e + LOOKAHEAD > window.length) return false;
+    if (isWhiteSpace(window.charCodeAt(i))) {
+      let q = i;
+      while (q < window.length && isWhiteSpace(window.charCodeAt(q))) q++;
+      if (q >= window.length) return false;
+    }
+    return true;
+  }
+
+  private spansOfChunk(
+    blk: Block,
+    cs: number,
+    ce: number,
+    ts: number,
+    te: number,
+    blockStart: number,
+    blockTokenStart: number,
+    start: number,
+    end: number,
+    out: TokenSpan[],
+    max: number,
+  ): void {
+    // Walk the chunk's characters and its tokens' byte lengths together.
+    const text = blk.text;
+    let c = cs; // UTF-16 position of the current character
+    let cBytes = 0; // bytes of chunk text before character c
+    let cLen = charBytes(text, c, ce); // bytes of character c
+    let tokByteStart = 0;
+    for (let t = ts; t < te; t++) {
+      const id = blk.ids[t]!;
+      const tokByteEnd = tokByteStart + this.tokenizer.tokenByteLength(id);
+      // advance to the character holding the token's first byte
+      while (cBytes + cLen <= tokByteStart && c < ce) {
+        cBytes += cLen;
+        c += charUnits(text, c, ce);
+        cLen = charBytes(text, c, ce);
+      }
+      const spanStart = c;
+      const partialStart = cBytes !== tokByteStart;
+      // advance to the character holding the token's last byte
+      let d = c;
+      let dBytes = cBytes;
+      let dLen = cLen;
+      while (dBytes + dLen < tokByteEnd && d < ce) {
+        dBytes += dLen;
+        d += charUnits(text, d, ce);
+        dLen = charBytes(text, d, ce);
+      }
+      const spanEnd = Math.min(ce, d + charUnits(text, d, ce));
+      const partialEnd = dBytes + dLen !== tokByteEnd;
+      const s = blockStart + spanStart;
+      const e = blockStart + spanEnd;
+      if (e > start && s < end) {
+        out.push({ id, index: blockTokenStart + t, start: s, end: e, partial: partialStart || partialEnd });
+        if (out.length >= max) return;
+      } else if (s >= end) {
+        return;
+      }
+      tokByteStart = tokByteEnd;
+    }
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/** UTF-16 units of the character at i (2 for a surrogate pair). */
+function charUnits(text: string, i: number, end: number): number {
+  return isHighSurrogate(text.charCodeAt(i)) && i + 1 < end && isLowSurrogate(text.charCodeAt(i + 1)) ? 2 : 1;
+}
+
+/** UTF-8 bytes of the character at i (lone surrogates: 3, as U+FFFD). */
+function charBytes(text: string, i: number, end: number): number {
+  if (i >= end) return 0;
+  const c = text.charCodeAt(i);
+  if (c < 0x80) return 1;
+  if (c < 0x800) return 2;
+  if (isHighSurrogate(c) && i + 1 < end && isLowSurrogate(text.charCodeAt(i + 1))) return 4;
+  return 3;
+}
+
+function copyChunks(blk: Block, from: number, to: number, w: BlockWriter): void {
+  for (let k = from; k < to; k++) {
+    const cs = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
+    const ts = k === 0 ? 0 : blk.tokenEnds[k - 1]!;
+    w.add(blk.text.slice(cs, blk.chunkEnds[k]), blk.ids, ts, blk.tokenEnds[k]!);
+  }
+}
+
+function regionLength(w: BlockWriter): number {
+  // length of everything written so far, flushed or not
+  let n = 0;
+  for (const b of w.blocks) n += b.text.length;
+  return n + w.pendingLength;
+}
+
+/** Lexes text[start, end) (end must be the end of the input or a chunk boundary) into blocks. */
+function lexInto(tok: BpeTokenizer, text: string, start: number, end: number, w: BlockWriter): void {
+  const pre = tok.pretokenizer;
+  const ids = new TokenBuffer(64);
+  for (let i = start; i < end; ) {
+    const e = pre.chunkEnd(text, i);
+    ids.clear();
+    tok.encodeChunk(text, i, e, ids);
+    w.add(text.slice(i, e), ids.data, 0, ids.length);
+    i = e;
+  }
+}
