@@ -16,12 +16,13 @@ copyFileSync(require.resolve('tiktoken/tiktoken_bg.wasm'), 'dist/tiktoken_bg.was
 buildRankFiles('dist/ranks');
 
 const ctx = await esbuild.context({
-  entryPoints: ['src/extension.ts'],
+  // The worker runs whole-document tokenization off the extension host thread.
+  entryPoints: { extension: 'src/extension.ts', tokenizeWorker: 'src/core/tokenizer/tokenizeWorker.ts' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outfile: 'dist/extension.js',
+  outdir: 'dist',
   // node-llama-cpp is ESM-only and ships native binaries: load it with import() at run time.
   external: ['vscode', 'node-llama-cpp'],
   sourcemap: !production,

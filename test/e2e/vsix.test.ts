@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { REPO_ROOT, TEST_OUTPUT, WORKSPACE, harness, openFile, tokenCountText, type CodeServer } from './harness';
 
 /** What the .vsix may contain (paths inside extension/); everything else is a packaging bug. */
-const ALLOWED = [/^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^LICENSE(\.txt)?$/, /^dist\/extension\.js$/, /^dist\/tiktoken_bg\.wasm$/, /^media\/[^/]+\.(png|svg|css|js)$/, /^syntaxes\//];
+const ALLOWED = [/^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^LICENSE(\.txt)?$/, /^dist\/(extension|tokenizeWorker)\.js$/, /^dist\/ranks\/[a-z0-9_]+\.tkr$/, /^dist\/tiktoken_bg\.wasm$/, /^media\/[^/]+\.(png|svg|css|js)$/, /^syntaxes\//];
 
 function listFiles(dir: string, base = dir): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -43,7 +43,7 @@ describe('packaged .vsix', () => {
     const files = listFiles(path.join(runDir, 'extensions', installed)).filter((f) => f !== '.vsixmanifest');
     const unexpected = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
     assert.deepStrictEqual(unexpected, [], `unexpected files in the .vsix: ${unexpected.join(', ')}`);
-    for (const needed of ['package.json', 'dist/extension.js', 'dist/tiktoken_bg.wasm']) {
+    for (const needed of ['package.json', 'dist/extension.js', 'dist/tokenizeWorker.js', 'dist/ranks/o200k_base.tkr', 'dist/tiktoken_bg.wasm']) {
       assert.ok(files.includes(needed), `${needed} missing from the .vsix`);
     }
 

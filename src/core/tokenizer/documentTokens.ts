@@ -140,38 +140,28 @@ export class DocumentTokens {
   /** Tokenizes `text` on the calling thread. Cost ≈ text length / (50 MB/s) for code. */
   static build(tokenizer: BpeTokenizer, text: string, options: DocumentTokensOptions = {}): DocumentTokens {
     const target = options.blockTarget ?? DEFAULT_BLOCK_TARGET;
-    const w = new BlockWriter(target);
-    lexInto(tokenizer, text, 0, text.length, w);
-    w.flush();
-    return new DocumentTokens(tokenizer, w.blocks, target);
+    return DocumentTokens.fromBlockArrays(tokenizer, text, lexToBlockArrays(tokenizer, text, target), { blockTarget: target });
   }
 
   /**
-   * Rebuilds from a tokenization done elsewhere (a worker): chunk lengths (UTF-16), token count per
-   * chunk, and all ids. Cost O(text length) copying, no BPE.
+   * Adopts a tokenization done elsewhere (a worker, see tokenizeWorker.ts). Cost: one slice/copy per
+   * block (memcpy), no lexing — a few milliseconds for 10 MB.
    */
-  static fromChunks(
-    tokenizer: BpeTokenizer,
-    text: string,
-    chunkLengths: ArrayLike<number>,
-    chunkTokenCounts: ArrayLike<number>,
-    ids: ArrayLike<number>,
-    options: DocumentTokensOptions = {},
-  ): DocumentTokens {
+  static fromBlockArrays(tokenizer: BpeTokenizer, text: string, a: BlockArrays, options: DocumentTokensOptions = {}): DocumentTokens {
     const target = options.blockTarget ?? DEFAULT_BLOCK_TARGET;
-    const w = new BlockWriter(target);
-    let pos = 0;
-    let t = 0;
-    for (let k = 0; k < chunkLengths.length; k++) {
-      const len = chunkLengths[k]!;
-      const n = chunkTokenCounts[k]!;
-      w.add(text.slice(pos, pos + len), ids, t, t + n);
-      pos += len;
-      t += n;
+    const blocks: Block[] = [];
+    const n = a.blocks.length / BLOCK_FIELDS;
+    let textEnd = 0;
+    let idsEnd = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * BLOCK_FIELDS;
+      const [c0, c1, t0, t1, k0, k1] = [a.blocks[o]!, a.blocks[o + 1]!, a.blocks[o + 2]!, a.blocks[o + 3]!, a.blocks[o + 4]!, a.blocks[o + 5]!];
+      blocks.push({ text: text.slice(t0, t1), chunkEnds: a.chunkEnds.slice(c0, c1), tokenEnds: a.tokenEnds.slice(c0, c1), ids: a.ids.slice(k0, k1) });
+      textEnd = t1;
+      idsEnd = k1;
     }
-    if (pos !== text.length || t !== ids.length) throw new Error(`chunks cover ${pos}/${text.length} code units and ${t}/${ids.length} ids`);
-    w.flush();
-    return new DocumentTokens(tokenizer, w.blocks, target);
+    if (textEnd !== text.length || idsEnd !== a.ids.length) throw new Error(`block arrays cover ${textEnd}/${text.length} code units, ${idsEnd}/${a.ids.length} ids`);
+    return new DocumentTokens(tokenizer, blocks, target);
   }
 
   /** Document length in UTF-16 code units. */
@@ -674,6 +664,65 @@ export class DocumentTokens {
   }
 }
 
+/** Fields per block in BlockArrays.blocks: chunk start/end index, text start/end, token start/end. */
+const BLOCK_FIELDS = 6;
+
+/**
+ * A whole document's tokenization as flat typed arrays (transferable between threads): per chunk its
+ * end relative to its block's text and the cumulative token count within its block; all ids; and per
+ * block BLOCK_FIELDS integers.
+ */
+export interface BlockArrays {
+  readonly chunkEnds: Int32Array;
+  readonly tokenEnds: Int32Array;
+  readonly ids: Uint32Array;
+  readonly blocks: Int32Array;
+}
+
+/**
+ * Lexes and encodes all of `text` into block arrays. `onProgress(done)` is called about every
+ * 256 K code units with the number of code units done. Cost ≈ text length / (50 MB/s) for code.
+ */
+export function lexToBlockArrays(tok: BpeTokenizer, text: string, blockTarget = DEFAULT_BLOCK_TARGET, onProgress?: (done: number) => void): BlockArrays {
+  const pre = tok.pretokenizer;
+  let chunkEnds = new Int32Array(Math.max(16, text.length >> 2));
+  let tokenEnds = new Int32Array(chunkEnds.length);
+  const ids = new TokenBuffer(Math.max(16, text.length >> 2));
+  const blocks: number[] = [];
+  let nChunks = 0;
+  let blockChunk0 = 0;
+  let blockText0 = 0;
+  let blockTok0 = 0;
+  let nextReport = 1 << 18;
+  for (let i = 0; i < text.length; ) {
+    const e = pre.chunkEnd(text, i);
+    tok.encodeChunk(text, i, e, ids);
+    if (nChunks === chunkEnds.length) {
+      const ce = new Int32Array(nChunks * 2);
+      ce.set(chunkEnds);
+      chunkEnds = ce;
+      const te = new Int32Array(nChunks * 2);
+      te.set(tokenEnds);
+      tokenEnds = te;
+    }
+    chunkEnds[nChunks] = e - blockText0;
+    tokenEnds[nChunks] = ids.length - blockTok0;
+    nChunks++;
+    i = e;
+    if (e - blockText0 >= blockTarget || e === text.length) {
+      blocks.push(blockChunk0, nChunks, blockText0, e, blockTok0, ids.length);
+      blockChunk0 = nChunks;
+      blockText0 = e;
+      blockTok0 = ids.length;
+    }
+    if (onProgress && i >= nextReport) {
+      onProgress(i);
+      nextReport = i + (1 << 18);
+    }
+  }
+  return { chunkEnds: chunkEnds.slice(0, nChunks), tokenEnds: tokenEnds.slice(0, nChunks), ids: ids.toArray(), blocks: Int32Array.from(blocks) };
+}
+
 function clamp(v: number, lo: number, hi: number): number {
   return v < lo ? lo : v > hi ? hi : v;
 }
@@ -706,17 +755,4 @@ function regionLength(w: BlockWriter): number {
   let n = 0;
   for (const b of w.blocks) n += b.text.length;
   return n + w.pendingLength;
-}
-
-/** Lexes text[start, end) (end must be the end of the input or a chunk boundary) into blocks. */
-function lexInto(tok: BpeTokenizer, text: string, start: number, end: number, w: BlockWriter): void {
-  const pre = tok.pretokenizer;
-  const ids = new TokenBuffer(64);
-  for (let i = start; i < end; ) {
-    const e = pre.chunkEnd(text, i);
-    ids.clear();
-    tok.encodeChunk(text, i, e, ids);
-    w.add(text.slice(i, e), ids.data, 0, ids.length);
-    i = e;
-  }
 }

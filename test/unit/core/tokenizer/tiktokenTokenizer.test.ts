@@ -31,7 +31,7 @@ describe('core/tokenizer: tiktoken encodings', () => {
   });
 
   it('gives different counts per encoding for the same text (they are really different tables)', () => {
-    const reg = new TokenizerRegistry();
+    const reg = new TokenizerRegistry((n) => new TiktokenTokenizer(n));
     try {
       const text = '    for (let i = 0; i < n; i++) {\n        total += values[i];\n    }\n';
       const counts = (['o200k_base', 'cl100k_base', 'r50k_base'] as const).map((n) => reg.get(n).count(text));

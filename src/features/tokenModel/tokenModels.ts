@@ -1,0 +1,229 @@
+import * as vscode from 'vscode';
+import { Disposable } from '../../common/dispose';
+import { errorMessage, isAbortError } from '../../common/errors';
+import { withComponent, type ILogger } from '../../common/logger';
+import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
+import { DocumentTokens } from '../../core/tokenizer/documentTokens';
+import type { EncodingName } from '../../core/tokenizer/encodings';
+import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
+import type { Configuration } from '../../configuration';
+
+/** Documents (and single inserts) above this many UTF-16 units are tokenized in the worker (~5 ms of work). */
+export const BACKGROUND_THRESHOLD = 256 * 1024;
+/** Token models kept for documents that are not visible (LRU); each costs ≈ 2× its text. */
+const MAX_HIDDEN_MODELS = 8;
+
+export type ModelState =
+  | { readonly kind: 'ready'; readonly encoding: EncodingName; readonly model: DocumentTokens }
+  | { readonly kind: 'building'; readonly encoding: EncodingName; readonly progress: number }
+  | { readonly kind: 'error'; readonly encoding: EncodingName; readonly message: string };
+
+interface PendingEdit {
+  readonly offset: number;
+  readonly deleteLength: number;
+  readonly text: string;
+}
+
+interface Entry {
+  readonly document: vscode.TextDocument;
+  state: ModelState;
+  /** Edits that arrived while the worker was tokenizing a snapshot; replayed on its result. */
+  pending: PendingEdit[];
+  abort?: AbortController;
+  lastUsed: number;
+}
+
+/**
+ * The incremental token model of each document the UI asks about: created on the calling thread for
+ * small documents and in the worker for large ones (with progress), updated on every change event
+ * by re-lexing only around each edit, rebuilt when its encoding setting changes, dropped when the
+ * document closes or falls out of a small LRU of hidden documents.
+ */
+export class TokenModels extends Disposable {
+  private readonly entries = new Map<string, Entry>();
+  private readonly changed = this._register(new vscode.EventEmitter<vscode.TextDocument>());
+  /** Fires after a document's model was built, updated or failed. */
+  readonly onDidChange = this.changed.event;
+  private readonly log: ILogger;
+  private clock = 0;
+
+  constructor(
+    private readonly registry: TokenizerRegistry,
+    private readonly background: BackgroundTokenizer,
+    private readonly config: Configuration,
+    logger: ILogger,
+  ) {
+    super();
+    this.log = withComponent(logger, 'tokenModel');
+    this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.drop(d.uri.toString())));
+    this._register(
+      config.onDidChange(() => {
+        for (const [key, entry] of this.entries) {
+          if (this.config.forDocument(entry.document).encoding !== entry.state.encoding) {
+            this.drop(key);
+            this.get(entry.document);
+          }
+        }
+      }),
+    );
+    this._register({ dispose: () => this.entries.forEach((_, k) => this.drop(k)) });
+  }
+
+  /** The model state of `document`, starting its tokenization if needed. */
+  get(document: vscode.TextDocument): ModelState {
+    const key = document.uri.toString();
+    let entry = this.entries.get(key);
+    const encoding = this.config.forDocument(document).encoding;
+    if (entry && entry.state.encoding !== encoding) {
+      this.drop(key);
+      entry = undefined;
+    }
+    if (!entry) {
+      entry = { document, state: { kind: 'building', encoding, progress: 0 }, pending: [], lastUsed: 0 };
+      this.entries.set(key, entry);
+      this.build(entry, encoding);
+      this.evict();
+    }
+    entry.lastUsed = ++this.clock;
+    return entry.state;
+  }
+
+  /** Resolves with the model once it is ready (now, or after the worker); rejects on failure. */
+  async whenReady(document: vscode.TextDocument, token?: vscode.CancellationToken): Promise<{ model: DocumentTokens; encoding: EncodingName }> {
+    for (;;) {
+      const s = this.get(document);
+      if (s.kind === 'ready') return { model: s.model, encoding: s.encoding };
+      if (s.kind === 'error') throw new Error(s.message);
+      if (token?.isCancellationRequested) throw new vscode.CancellationError();
+      await new Promise<void>((resolve) => {
+        const sub = this.onDidChange((d) => {
+          if (d === document) {
+            sub.dispose();
+            resolve();
+          }
+        });
+      });
+    }
+  }
+
+  /** Models currently held (for tests and memory accounting). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private build(entry: Entry, encoding: EncodingName): void {
+    const doc = entry.document;
+    const text = doc.getText();
+    let tokenizer;
+    try {
+      tokenizer = this.registry.get(encoding);
+    } catch (e) {
+      this.fail(entry, encoding, `could not load the ${encoding} tokenizer: ${errorMessage(e)}`);
+      return;
+    }
+    if (text.length <= BACKGROUND_THRESHOLD) {
+      const t0 = performance.now();
+      entry.state = { kind: 'ready', encoding, model: DocumentTokens.build(tokenizer, text) };
+      this.log.trace(`${doc.uri.toString()}: ${text.length} units tokenized in ${(performance.now() - t0).toFixed(1)} ms`);
+      return;
+    }
+    const abort = new AbortController();
+    entry.abort = abort;
+    entry.pending = [];
+    const t0 = performance.now();
+    this.background
+      .tokenize(encoding, text, {
+        signal: abort.signal,
+        onProgress: (done) => {
+          if (entry.state.kind === 'building') {
+            entry.state = { kind: 'building', encoding, progress: done / text.length };
+            this.changed.fire(doc);
+          }
+        },
+      })
+      .then(
+        (arrays) => {
+          if (abort.signal.aborted) return;
+          entry.abort = undefined;
+          const model = DocumentTokens.fromBlockArrays(tokenizer, text, arrays);
+          for (const p of entry.pending) model.applyEdit(p.offset, p.deleteLength, p.text);
+          entry.pending = [];
+          entry.state = { kind: 'ready', encoding, model };
+          this.log.info(`${doc.uri.toString()}: ${text.length} units, ${model.tokenCount} tokens in ${(performance.now() - t0).toFixed(0)} ms (worker)`);
+          this.checkLength(entry);
+          this.changed.fire(doc);
+        },
+        (e: unknown) => {
+          if (isAbortError(e) || abort.signal.aborted) return;
+          this.fail(entry, encoding, `tokenization failed: ${errorMessage(e)}`);
+        },
+      );
+  }
+
+  private fail(entry: Entry, encoding: EncodingName, message: string): void {
+    entry.state = { kind: 'error', encoding, message };
+    this.log.error(`${entry.document.uri.toString()}: ${message}`);
+    this.changed.fire(entry.document);
+  }
+
+  private onEdit(e: vscode.TextDocumentChangeEvent): void {
+    const entry = this.entries.get(e.document.uri.toString());
+    if (!entry || e.contentChanges.length === 0) return;
+    const s = entry.state;
+    if (s.kind === 'building') {
+      for (const c of e.contentChanges) entry.pending.push({ offset: c.rangeOffset, deleteLength: c.rangeLength, text: c.text });
+      return;
+    }
+    if (s.kind === 'error') return;
+    // A huge paste is a new document as far as cost goes: rebuild it in the worker.
+    if (e.contentChanges.some((c) => c.text.length > BACKGROUND_THRESHOLD)) {
+      entry.state = { kind: 'building', encoding: s.encoding, progress: 0 };
+      this.build(entry, s.encoding);
+      this.changed.fire(e.document);
+      return;
+    }
+    try {
+      // Changes of one event apply in order, each against the result of the previous one.
+      for (const c of e.contentChanges) s.model.applyEdit(c.rangeOffset, c.rangeLength, c.text);
+    } catch (err) {
+      this.log.error(`incremental update failed, rebuilding: ${errorMessage(err)}`);
+      this.rebuild(entry);
+      return;
+    }
+    this.checkLength(entry);
+    this.changed.fire(e.document);
+  }
+
+  /** Self-check after updates: the model must have the document's length (O(log lines)). */
+  private checkLength(entry: Entry): void {
+    if (entry.state.kind !== 'ready') return;
+    const d = entry.document;
+    const len = d.offsetAt(d.lineAt(d.lineCount - 1).range.end);
+    if (len !== entry.state.model.length) {
+      this.log.warn(`${d.uri.toString()}: model length ${entry.state.model.length} ≠ document length ${len}; rebuilding`);
+      this.rebuild(entry);
+    }
+  }
+
+  private rebuild(entry: Entry): void {
+    const encoding = entry.state.encoding;
+    entry.abort?.abort();
+    entry.state = { kind: 'building', encoding, progress: 0 };
+    this.build(entry, encoding);
+    this.changed.fire(entry.document);
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.abort?.abort();
+    this.entries.delete(key);
+  }
+
+  private evict(): void {
+    const visible = new Set(vscode.window.visibleTextEditors.map((e) => e.document.uri.toString()));
+    const hidden = [...this.entries].filter(([k]) => !visible.has(k)).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    while (hidden.length > MAX_HIDDEN_MODELS) this.drop(hidden.shift()![0]);
+  }
+}

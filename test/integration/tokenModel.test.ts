@@ -1,0 +1,151 @@
+import * as assert from 'assert';
+import { get_encoding } from 'tiktoken';
+import * as vscode from 'vscode';
+import type { VerifyResult } from '../../src/commands/verifyWithTiktoken';
+import type { TokenscopeApi } from '../../src/extension';
+import { activateExtension, closeAllEditors, waitFor } from './helpers';
+
+// The oracle: tiktoken itself, in the test, independent of the extension.
+const oracle = get_encoding('o200k_base');
+
+function modelIds(api: TokenscopeApi, doc: vscode.TextDocument): Uint32Array | undefined {
+  const s = api.internal.modelState(doc);
+  return s.kind === 'ready' ? s.model.ids() : undefined;
+}
+
+function assertModelExact(api: TokenscopeApi, doc: vscode.TextDocument, label: string): void {
+  const ids = modelIds(api, doc);
+  assert.ok(ids, `${label}: model not ready`);
+  const ref = oracle.encode_ordinary(doc.getText());
+  if (ids.length !== ref.length || ids.some((v, i) => v !== ref[i])) {
+    assert.fail(`${label}: model ids differ from tiktoken (${ids.length} vs ${ref.length} tokens)`);
+  }
+}
+
+class Rng {
+  constructor(private s: number) {}
+  int(n: number): number {
+    this.s = (Math.imul(this.s, 1103515245) + 12345) >>> 0;
+    return (this.s >>> 8) % n;
+  }
+}
+
+const INSERTS = ['a', ' ', '\n', '\r\n', '    ', 'return x;', '🙂', '👩‍👩‍👧', 'é', '中文', "'s", '<|endoftext|>', '\t', '1234', '}', '// x\n'];
+
+async function closeUntitled(): Promise<void> {
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}
+
+describe('incremental token model in the editor', () => {
+  let api: TokenscopeApi;
+  before(async () => {
+    api = await activateExtension();
+  });
+  afterEach(closeAllEditors);
+  after(() => oracle.free());
+
+  it('stays exact through 300 random edits typed into an editor', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function f(a, b) {\n  return a + b;\n}\n'.repeat(20) });
+    const editor = await vscode.window.showTextDocument(doc);
+    await waitFor('model', () => modelIds(api, doc));
+    const rng = new Rng(42);
+    for (let k = 0; k < 300; k++) {
+      const len = doc.getText().length;
+      const a = doc.positionAt(rng.int(len + 1));
+      const b = doc.positionAt(Math.min(len, doc.offsetAt(a) + (rng.int(3) === 0 ? rng.int(12) : 0)));
+      const ins = rng.int(5) === 0 ? '' : INSERTS[rng.int(INSERTS.length)]!;
+      const ok = await editor.edit((e) => e.replace(new vscode.Range(a, b), ins));
+      assert.ok(ok, 'edit refused');
+      if (k % 10 === 9) assertModelExact(api, doc, `after edit ${k}`);
+    }
+    assertModelExact(api, doc, 'final');
+    // the status bar shows the same count
+    const s = await waitFor('status after edits', () => {
+      const c = api.internal.tokenCount();
+      return c.kind === 'counted' && c.version === doc.version ? c : undefined;
+    });
+    assert.strictEqual(s.documentTokens, oracle.encode_ordinary(doc.getText()).length);
+    await closeUntitled();
+  });
+
+  it('handles multi-cursor edits (several changes in one event), undo and redo', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'alpha beta gamma\n'.repeat(50) });
+    const editor = await vscode.window.showTextDocument(doc);
+    await waitFor('model', () => modelIds(api, doc));
+    let changes = 0;
+    const sub = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === doc) changes = Math.max(changes, e.contentChanges.length);
+    });
+    try {
+      await editor.edit((e) => {
+        e.insert(new vscode.Position(1, 0), '  ');
+        e.replace(new vscode.Range(10, 6, 10, 10), 'BETA\r\n');
+        e.delete(new vscode.Range(30, 0, 31, 0));
+        e.insert(new vscode.Position(45, 5), '🙂');
+      });
+      assert.ok(changes >= 2, `expected one event with several changes, saw at most ${changes}`);
+      assertModelExact(api, doc, 'multi-cursor');
+      await vscode.commands.executeCommand('undo');
+      assertModelExact(api, doc, 'undo');
+      await vscode.commands.executeCommand('redo');
+      assertModelExact(api, doc, 'redo');
+    } finally {
+      sub.dispose();
+    }
+    await closeUntitled();
+  });
+
+  it('tokenizes a 3 MB document in the worker, keeps the host responsive, replays edits made meanwhile', async () => {
+    const line = '    const value = compute(alpha, beta) + 42; // naïve 🙂\n';
+    const content = line.repeat(Math.ceil(3_000_000 / line.length));
+    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content });
+    const editor = await vscode.window.showTextDocument(doc);
+    // From here on, the extension's work: starting the worker, replaying edits, adopting the result.
+    let worst = 0;
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      worst = Math.max(worst, now - last);
+      last = now;
+    }, 5);
+    let phase = '';
+    try {
+      phase = 'first state';
+      const first = api.internal.modelState(doc);
+      assert.strictEqual(first.kind, 'building', 'a 3 MB document must be tokenized in the background');
+      phase = 'edits while building';
+      await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'let extra = "<|endoftext|>";\n'));
+      await editor.edit((e) => e.delete(new vscode.Range(5, 0, 6, 0)));
+      phase = 'waiting for the worker';
+      await waitFor('status of the large document', () => {
+        const c = api.internal.tokenCount();
+        return c.kind === 'counted' && c.version === doc.version ? c : undefined;
+      }, 30000);
+    } finally {
+      clearInterval(timer);
+    }
+    // The worker does the tokenizing; the host only posts the text and adopts the result.
+    assert.ok(worst < 250, `extension host stalled ${worst.toFixed(0)} ms (${phase})`);
+    assertModelExact(api, doc, 'large document after replay');
+    await closeUntitled();
+  });
+
+  it('counts a CRLF document exactly', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'line one\r\n\r\n  line two  \r\nend' });
+    await vscode.window.showTextDocument(doc);
+    assert.ok(doc.getText().includes('\r\n'));
+    await waitFor('model', () => modelIds(api, doc));
+    assertModelExact(api, doc, 'crlf');
+    await closeUntitled();
+  });
+
+  it('"Verify Token Count with tiktoken" finds the model identical to tiktoken', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Title\n\nSome *markdown* with `code`, 1234567 and <|im_start|> 🙂.\n' });
+    await vscode.window.showTextDocument(doc);
+    const r = await vscode.commands.executeCommand<VerifyResult>('tokenscope.verifyWithTiktoken');
+    assert.ok(r, 'no result');
+    assert.strictEqual(r.identical, true);
+    assert.strictEqual(r.tokens, oracle.encode_ordinary(doc.getText()).length);
+    await closeUntitled();
+  });
+});

@@ -1,0 +1,75 @@
+import * as assert from 'assert';
+import * as path from 'path';
+import { BackgroundTokenizer } from '../../../../src/core/tokenizer/backgroundTokenizer';
+import { DocumentTokens } from '../../../../src/core/tokenizer/documentTokens';
+import { concat, jsCorpus, multilingualCorpus } from '../../../corpus';
+import { RANKS_DIR, fastTokenizer, tiktokenOracle } from './oracle';
+
+// The compiled worker entry next to the compiled sources (out/src/...).
+const WORKER = path.resolve(__dirname, '../../../../src/core/tokenizer/tokenizeWorker.js');
+
+describe('core/tokenizer/backgroundTokenizer', function () {
+  this.timeout(120000);
+  let bg: BackgroundTokenizer;
+  before(() => (bg = new BackgroundTokenizer(WORKER, RANKS_DIR)));
+  after(() => bg.dispose());
+
+  it('tokenizes in a worker exactly as on the main thread, with progress', async () => {
+    const text = concat(jsCorpus(3_000_000)) + concat(multilingualCorpus(30_000));
+    const progress: number[] = [];
+    const arrays = await bg.tokenize('o200k_base', text, { onProgress: (d) => progress.push(d) });
+    const tok = fastTokenizer('o200k_base');
+    const doc = DocumentTokens.fromBlockArrays(tok, text, arrays);
+    doc.checkInvariants();
+    assert.deepStrictEqual(doc.ids(), tok.encode(text));
+    assert.strictEqual(doc.getText(), text);
+    assert.ok(progress.length >= 5, `progress reported ${progress.length} times`);
+    assert.ok(progress.every((p, i) => i === 0 || p > progress[i - 1]!), 'progress increases');
+  });
+
+  it('keeps the calling thread free: a 10 ms timer keeps firing while 20 MB are tokenized', async () => {
+    const text = concat(jsCorpus(2_000_000)).repeat(10);
+    const gaps: number[] = [];
+    let last = performance.now();
+    const timer = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 10);
+    try {
+      const t0 = performance.now();
+      await bg.tokenize('cl100k_base', text);
+      const took = performance.now() - t0;
+      assert.ok(took > 100, `20 MB took only ${took} ms; the test would prove nothing`);
+    } finally {
+      clearInterval(timer);
+    }
+    const worst = Math.max(...gaps);
+    // posting 20 MB to the worker is one copy (tens of ms at most); lexing would be ~400 ms
+    assert.ok(worst < 150, `the event loop stalled for ${worst.toFixed(0)} ms`);
+    assert.ok(gaps.length > 10);
+  });
+
+  it('cancels a running request with an AbortError and serves the next one', async () => {
+    const text = concat(jsCorpus(2_000_000)).repeat(5);
+    const ac = new AbortController();
+    const p = bg.tokenize('o200k_base', text, { signal: ac.signal, onProgress: () => ac.abort() });
+    await assert.rejects(p, (e: Error) => e.name === 'AbortError');
+    const small = await bg.tokenize('o200k_base', 'still working');
+    assert.strictEqual(small.ids.length, fastTokenizer('o200k_base').count('still working'));
+  });
+
+  it('encodes with tiktoken (WASM) in the worker: the reference agrees with the fast engine, harmony too', async () => {
+    const text = concat(multilingualCorpus(20_000)) + ' <|endoftext|> <|channel|>';
+    for (const enc of ['o200k_harmony', 'cl100k_base'] as const) {
+      const ref = await bg.referenceEncode(enc, text);
+      assert.deepStrictEqual(ref.ids, tiktokenOracle(enc).encode(text));
+      assert.deepStrictEqual(ref.ids, fastTokenizer(enc).encode(text));
+      assert.ok(ref.ms >= 0);
+    }
+  });
+
+  it('reports a bad encoding as an error, not a crash', async () => {
+    await assert.rejects(bg.tokenize('nope' as never, 'x'), /unknown encoding/);
+  });
+});
