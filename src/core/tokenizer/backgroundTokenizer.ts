@@ -63,6 +63,8 @@ export class BackgroundTokenizer implements IDisposable {
     if (signal?.aborted) return Promise.reject(abortError());
     clearTimeout(this.idleTimer);
     const worker = this.ensureWorker();
+    // A pending request keeps the process alive (a CLI or test awaiting it); an idle worker does not.
+    worker.ref();
     const id = this.nextId++;
     const cancel = new SharedArrayBuffer(4);
     return new Promise<BlockArrays | ReferenceResult>((resolve, reject) => {
@@ -104,8 +106,6 @@ export class BackgroundTokenizer implements IDisposable {
       if (this.worker === w) this.worker = undefined;
       if (this.pending.size > 0) this.failAll(new Error(`tokenizer worker exited with code ${code}`));
     });
-    // Do not keep the process alive for an idle worker (tests, shutdown).
-    w.unref();
     this.worker = w;
     return w;
   }
@@ -134,7 +134,10 @@ export class BackgroundTokenizer implements IDisposable {
         p.reject(new Error(m.message));
         break;
     }
-    if (this.pending.size === 0) this.scheduleIdleStop();
+    if (this.pending.size === 0) {
+      this.worker?.unref();
+      this.scheduleIdleStop();
+    }
   }
 
   private scheduleIdleStop(): void {

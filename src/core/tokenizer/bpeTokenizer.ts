@@ -1,13 +1,13 @@
-import { LRUCache } from 'lru-cache';
 import { BytePairEncoder } from './bytePairEncoder';
+import { ChunkCache } from './chunkCache';
 import type { EncodingSpec } from './encodings';
 import { createPretokenizer, type Pretokenizer } from './pretokenizer';
 import { NO_TOKEN, NOT_ASCII, type RankTable } from './rankTable';
 import { TokenBuffer } from './tokenBuffer';
 import type { Tokenizer } from './tokenizer';
 
-/** Multi-token chunks kept (most code repeats its identifiers and indentation). ~100 B each. */
-const CHUNK_CACHE_ENTRIES = 50_000;
+/** Multi-token chunks kept (most code repeats its identifiers and indentation). */
+const CHUNK_CACHE_ENTRIES = 65_536;
 /** Chunks longer than this are not cached (a 1 MB line would pin its ids forever). UTF-16 units. */
 const CHUNK_CACHE_MAX_LENGTH = 256;
 
@@ -16,15 +16,14 @@ const CHUNK_CACHE_MAX_LENGTH = 256;
  * - hand-written pre-tokenizer with an ASCII fast path (regex only where non-ASCII decides);
  * - a chunk that is itself a token (most of them) is found by hashing its UTF-16 code units in
  *   place — no substring, no UTF-8 encoding;
- * - other chunks go through an LRU cache of chunk → ids, then BPE (heap-based for long chunks).
+ * - other chunks go through a bounded cache of chunk → ids, then BPE (heap-based for long chunks).
  * Every id equals tiktoken's `encode_ordinary` for the same text (tested on corpora and random text).
  */
 export class BpeTokenizer implements Tokenizer {
   readonly name: string;
   readonly pretokenizer: Pretokenizer;
   private readonly bpe: BytePairEncoder;
-  private readonly cache = new LRUCache<string, Uint32Array>({ max: CHUNK_CACHE_ENTRIES });
-  private readonly scratchIds = new TokenBuffer(64);
+  private readonly cache = new ChunkCache(CHUNK_CACHE_ENTRIES);
   private readonly countBuffer = new TokenBuffer(4096);
   private readonly specialsById: Map<number, string>;
 
@@ -87,28 +86,14 @@ export class BpeTokenizer implements Tokenizer {
       }
     }
     const cacheable = end - start <= CHUNK_CACHE_MAX_LENGTH;
-    const key = cacheable ? text.slice(start, end) : '';
-    if (cacheable) {
-      const hit = this.cache.get(key);
-      if (hit) {
-        out.pushAll(hit);
-        return;
-      }
-    }
+    if (cacheable && this.cache.appendTo(text, start, end, out)) return;
     if (!bytes) {
       bytes = table.utf8Scratch(text, start, end);
       n = table.lastScratchLength;
     }
-    if (!cacheable) {
-      this.bpe.encode(bytes, 0, n, out);
-      return;
-    }
-    const ids = this.scratchIds;
-    ids.clear();
-    this.bpe.encode(bytes, 0, n, ids);
-    const copy = ids.toArray();
-    this.cache.set(key, copy);
-    out.pushAll(copy);
+    const from = out.length;
+    this.bpe.encode(bytes, 0, n, out);
+    if (cacheable) this.cache.set(text, start, end, out.data, from, out.length);
   }
 
   /** Ids of the UTF-8 bytes of one chunk, through BPE only (no cache): for tests and tools. */

@@ -61,44 +61,83 @@ export function isWhiteSpace(c: number): boolean {
   );
 }
 
-/** Accumulates chunks into blocks of about BLOCK_TARGET code units. */
+/** Accumulates chunks into blocks of about `target` code units. */
 class BlockWriter {
   readonly blocks: Block[] = [];
-  constructor(private readonly target: number) {}
   private parts: string[] = [];
   private textLen = 0;
-  private chunkEnds: number[] = [];
-  private tokenEnds: number[] = [];
+  private chunkEnds = new Int32Array(256);
+  private tokenEnds = new Int32Array(256);
+  private nChunks = 0;
   private ids = new TokenBuffer(1024);
+  /** Code units of all blocks flushed so far. */
+  private flushedLength = 0;
 
-  /** Adds one chunk: text and the ids in ids[from, to). */
+  constructor(private readonly target: number) {}
+
+  /** Adds one chunk: its text and the ids in ids[from, to). */
   add(text: string, ids: ArrayLike<number>, from: number, to: number): void {
     this.parts.push(text);
     this.textLen += text.length;
-    this.chunkEnds.push(this.textLen);
     for (let i = from; i < to; i++) this.ids.push(ids[i]!);
-    this.tokenEnds.push(this.ids.length);
+    this.pushChunk(this.textLen, this.ids.length);
     if (this.textLen >= this.target) this.flush();
   }
 
-  /** Code units added since the last flush. */
-  get pendingLength(): number {
-    return this.textLen;
+  /** Adds chunks k0..k1-1 of an existing block in bulk: one slice and one id copy per output block. */
+  addChunks(blk: Block, k0: number, k1: number): void {
+    let k = k0;
+    while (k < k1) {
+      const t0 = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
+      const i0 = k === 0 ? 0 : blk.tokenEnds[k - 1]!;
+      let j = k;
+      while (j < k1) {
+        const ce = blk.chunkEnds[j]!;
+        this.pushChunk(this.textLen + (ce - t0), this.ids.length + (blk.tokenEnds[j]! - i0));
+        j++;
+        if (this.textLen + (ce - t0) >= this.target) break;
+      }
+      const t1 = blk.chunkEnds[j - 1]!;
+      this.parts.push(blk.text.slice(t0, t1));
+      this.textLen += t1 - t0;
+      this.ids.pushAll(blk.ids.subarray(i0, blk.tokenEnds[j - 1]));
+      if (this.textLen >= this.target) this.flush();
+      k = j;
+    }
+  }
+
+  /** Code units added so far, flushed or not. */
+  get length(): number {
+    return this.flushedLength + this.textLen;
+  }
+
+  private pushChunk(end: number, tokenEnd: number): void {
+    if (this.nChunks === this.chunkEnds.length) {
+      const ce = new Int32Array(this.nChunks * 2);
+      ce.set(this.chunkEnds);
+      this.chunkEnds = ce;
+      const te = new Int32Array(this.nChunks * 2);
+      te.set(this.tokenEnds);
+      this.tokenEnds = te;
+    }
+    this.chunkEnds[this.nChunks] = end;
+    this.tokenEnds[this.nChunks] = tokenEnd;
+    this.nChunks++;
   }
 
   flush(): void {
-    if (this.chunkEnds.length === 0) return;
+    if (this.nChunks === 0) return;
     this.blocks.push({
-      text: this.parts.join(''),
-      chunkEnds: Int32Array.from(this.chunkEnds),
-      tokenEnds: Int32Array.from(this.tokenEnds),
+      text: this.parts.length === 1 ? this.parts[0]! : this.parts.join(''),
+      chunkEnds: this.chunkEnds.slice(0, this.nChunks),
+      tokenEnds: this.tokenEnds.slice(0, this.nChunks),
       ids: this.ids.toArray(),
     });
+    this.flushedLength += this.textLen;
     this.parts = [];
     this.textLen = 0;
-    this.chunkEnds = [];
-    this.tokenEnds = [];
-    this.ids = new TokenBuffer(1024);
+    this.nChunks = 0;
+    this.ids.clear();
   }
 }
 
@@ -118,10 +157,9 @@ class BlockWriter {
  */
 export class DocumentTokens {
   private blocks: Block[];
-  private textStart = new Float64Array(0);
-  private tokenStart = new Float64Array(0);
-  /** textStart/tokenStart are valid for blocks [0, validPrefix). */
-  private validPrefix = 0;
+  /** textStart[b] / tokenStart[b]: document offset / token index where block b starts; [n] = totals. */
+  private textStart = new Float64Array(1);
+  private tokenStart = new Float64Array(1);
   private totalLength = 0;
   private totalTokens = 0;
 
@@ -135,6 +173,7 @@ export class DocumentTokens {
       this.totalLength += b.text.length;
       this.totalTokens += b.ids.length;
     }
+    this.rebuildPrefix();
   }
 
   /** Tokenizes `text` on the calling thread. Cost ≈ text length / (50 MB/s) for code. */
@@ -177,7 +216,6 @@ export class DocumentTokens {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
     if (start === end) return '';
-    this.ensurePrefix(this.blocks.length);
     let b = this.blockAt(start);
     const parts: string[] = [];
     let pos = start;
@@ -218,7 +256,6 @@ export class DocumentTokens {
       this.replaceAll(fresh.blocks);
       return { relexedChunks: fresh.blocks.reduce((n, b) => n + b.chunkEnds.length, 0), tokensBefore, tokensAfter: this.totalTokens };
     }
-    this.ensurePrefix(this.blocks.length);
     const oldLength = this.totalLength;
     const delta = insert.length - deleteLength;
 
@@ -322,7 +359,7 @@ export class DocumentTokens {
     // 3. Splice: blocks b0..b1 become prefix(b0) + new chunks + suffix(b1), re-split into blocks.
     const w = new BlockWriter(this.blockTarget);
     const first = this.blocks[b0]!;
-    copyChunks(first, 0, k0, w);
+    w.addChunks(first, 0, k0);
     let pos = 0;
     let t = 0;
     for (let c = 0; c < newChunkEnds.length; c++) {
@@ -333,32 +370,17 @@ export class DocumentTokens {
       t += n;
     }
     const last = this.blocks[b1]!;
-    copyChunks(last, k1 + 1, last.chunkEnds.length, w);
+    w.addChunks(last, k1 + 1, last.chunkEnds.length);
     // Avoid a trail of tiny blocks: absorb the next block when the rebuilt region is short.
     let b2 = b1;
-    if (b2 + 1 < this.blocks.length && regionLength(w) < this.blockTarget / 4) {
+    if (b2 + 1 < this.blocks.length && w.length < this.blockTarget / 4) {
       b2++;
       const next = this.blocks[b2]!;
-      copyChunks(next, 0, next.chunkEnds.length, w);
+      w.addChunks(next, 0, next.chunkEnds.length);
     }
     w.flush();
-    let removedTokens = 0;
-    let removedLength = 0;
-    for (let b = b0; b <= b2; b++) {
-      removedTokens += this.blocks[b]!.ids.length;
-      removedLength += this.blocks[b]!.text.length;
-    }
-    let addedTokens = 0;
-    let addedLength = 0;
-    for (const nb of w.blocks) {
-      addedTokens += nb.ids.length;
-      addedLength += nb.text.length;
-    }
-    this.blocks.splice(b0, b2 - b0 + 1, ...w.blocks);
-    this.totalTokens += addedTokens - removedTokens;
-    this.totalLength += addedLength - removedLength;
+    this.spliceBlocks(b0, b2 - b0 + 1, w.blocks);
     if (this.totalLength !== newLength) throw new Error(`internal: length ${this.totalLength} after edit, expected ${newLength}`);
-    this.validPrefix = Math.min(this.validPrefix, b0);
     return { relexedChunks: newChunkEnds.length, tokensBefore, tokensAfter: this.totalTokens };
   }
 
@@ -372,7 +394,6 @@ export class DocumentTokens {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
     if (this.blocks.length === 0 || start === end) return out;
-    this.ensurePrefix(this.blocks.length);
     let [b, k] = this.chunkAt(start);
     for (;;) {
       const blk = this.blocks[b]!;
@@ -404,7 +425,6 @@ export class DocumentTokens {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
     if (end - start <= DIRECT_COUNT_LIMIT) return this.tokenizer.count(this.getText(start, end));
-    this.ensurePrefix(this.blocks.length);
     // Tail: restart point for "the text ends at `end`" (same rule as an edit at `end`).
     let [tb, tk] = this.chunkAt(end - 1);
     for (;;) {
@@ -491,31 +511,69 @@ export class DocumentTokens {
       this.totalLength += b.text.length;
       this.totalTokens += b.ids.length;
     }
-    this.validPrefix = 0;
+    this.rebuildPrefix();
   }
 
-  private ensurePrefix(upTo: number): void {
+  private rebuildPrefix(): void {
     const n = this.blocks.length;
-    if (this.textStart.length < n + 1) {
-      const cap = Math.max(n + 1, this.textStart.length * 2, 16);
-      const ts = new Float64Array(cap);
-      ts.set(this.textStart.subarray(0, this.validPrefix + 1));
-      const tk = new Float64Array(cap);
-      tk.set(this.tokenStart.subarray(0, this.validPrefix + 1));
-      this.textStart = ts;
-      this.tokenStart = tk;
-    }
-    if (this.validPrefix >= upTo) return;
-    let b = this.validPrefix;
-    if (b === 0) {
-      this.textStart[0] = 0;
-      this.tokenStart[0] = 0;
-    }
-    for (; b < n; b++) {
+    this.reserve(n + 1);
+    this.textStart[0] = 0;
+    this.tokenStart[0] = 0;
+    for (let b = 0; b < n; b++) {
       this.textStart[b + 1] = this.textStart[b]! + this.blocks[b]!.text.length;
       this.tokenStart[b + 1] = this.tokenStart[b]! + this.blocks[b]!.ids.length;
     }
-    this.validPrefix = n;
+  }
+
+  private reserve(entries: number): void {
+    if (this.textStart.length >= entries) return;
+    const cap = Math.max(entries, this.textStart.length * 2, 16);
+    const ts = new Float64Array(cap);
+    ts.set(this.textStart);
+    const tk = new Float64Array(cap);
+    tk.set(this.tokenStart);
+    this.textStart = ts;
+    this.tokenStart = tk;
+  }
+
+  /**
+   * Replaces `removeCount` blocks at b0 with `added`, keeping the prefix sums exact: the tail's
+   * entries move (memmove) and shift by the length/token delta — a tight loop over two typed arrays,
+   * ≈ 10 µs for the 15,000 blocks of a 50 MB document, instead of walking the blocks themselves.
+   */
+  private spliceBlocks(b0: number, removeCount: number, added: Block[]): void {
+    const n = this.blocks.length;
+    let dLen = 0;
+    let dTok = 0;
+    for (let b = b0; b < b0 + removeCount; b++) {
+      dLen -= this.blocks[b]!.text.length;
+      dTok -= this.blocks[b]!.ids.length;
+    }
+    for (const nb of added) {
+      dLen += nb.text.length;
+      dTok += nb.ids.length;
+    }
+    const newN = n - removeCount + added.length;
+    this.reserve(newN + 1);
+    const from = b0 + removeCount;
+    const to = b0 + added.length;
+    this.textStart.copyWithin(to, from, n + 1);
+    this.tokenStart.copyWithin(to, from, n + 1);
+    for (let i = to; i <= newN; i++) {
+      this.textStart[i] = this.textStart[i]! + dLen;
+      this.tokenStart[i] = this.tokenStart[i]! + dTok;
+    }
+    let ts = this.textStart[b0]!;
+    let tk = this.tokenStart[b0]!;
+    for (let j = 0; j < added.length; j++) {
+      this.textStart[b0 + j] = ts;
+      this.tokenStart[b0 + j] = tk;
+      ts += added[j]!.text.length;
+      tk += added[j]!.ids.length;
+    }
+    this.blocks.splice(b0, removeCount, ...added);
+    this.totalLength += dLen;
+    this.totalTokens += dTok;
   }
 
   /** Block holding `offset` (the last block for offset === length). Requires prefix sums. */
@@ -740,19 +798,4 @@ function charBytes(text: string, i: number, end: number): number {
   if (c < 0x800) return 2;
   if (isHighSurrogate(c) && i + 1 < end && isLowSurrogate(text.charCodeAt(i + 1))) return 4;
   return 3;
-}
-
-function copyChunks(blk: Block, from: number, to: number, w: BlockWriter): void {
-  for (let k = from; k < to; k++) {
-    const cs = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
-    const ts = k === 0 ? 0 : blk.tokenEnds[k - 1]!;
-    w.add(blk.text.slice(cs, blk.chunkEnds[k]), blk.ids, ts, blk.tokenEnds[k]!);
-  }
-}
-
-function regionLength(w: BlockWriter): number {
-  // length of everything written so far, flushed or not
-  let n = 0;
-  for (const b of w.blocks) n += b.text.length;
-  return n + w.pendingLength;
 }

@@ -14,7 +14,12 @@ export class TokenBuffer {
 
   pushAll(ids: ArrayLike<number>): void {
     if (this.length + ids.length > this.data.length) this.grow(this.length + ids.length);
-    for (let i = 0; i < ids.length; i++) this.data[this.length++] = ids[i]!;
+    if (ids.length > 16 && ids instanceof Uint32Array) {
+      this.data.set(ids, this.length);
+      this.length += ids.length;
+    } else {
+      for (let i = 0; i < ids.length; i++) this.data[this.length++] = ids[i]!;
+    }
   }
 
   private grow(min: number): void {

@@ -3,6 +3,7 @@ import { Disposable } from '../../common/dispose';
 import { errorMessage, isAbortError } from '../../common/errors';
 import { withComponent, type ILogger } from '../../common/logger';
 import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
+import type { BpeTokenizer } from '../../core/tokenizer/bpeTokenizer';
 import { DocumentTokens } from '../../core/tokenizer/documentTokens';
 import type { EncodingName } from '../../core/tokenizer/encodings';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
@@ -115,14 +116,17 @@ export class TokenModels extends Disposable {
   private build(entry: Entry, encoding: EncodingName): void {
     const doc = entry.document;
     const text = doc.getText();
-    let tokenizer;
-    try {
-      tokenizer = this.registry.get(encoding);
-    } catch (e) {
-      this.fail(entry, encoding, `could not load the ${encoding} tokenizer: ${errorMessage(e)}`);
-      return;
-    }
+    const loadTokenizer = (): BpeTokenizer | undefined => {
+      try {
+        return this.registry.get(encoding);
+      } catch (e) {
+        this.fail(entry, encoding, `could not load the ${encoding} tokenizer: ${errorMessage(e)}`);
+        return undefined;
+      }
+    };
     if (text.length <= BACKGROUND_THRESHOLD) {
+      const tokenizer = loadTokenizer();
+      if (!tokenizer) return;
       const t0 = performance.now();
       entry.state = { kind: 'ready', encoding, model: DocumentTokens.build(tokenizer, text) };
       this.log.trace(`${doc.uri.toString()}: ${text.length} units tokenized in ${(performance.now() - t0).toFixed(1)} ms`);
@@ -132,33 +136,39 @@ export class TokenModels extends Disposable {
     entry.abort = abort;
     entry.pending = [];
     const t0 = performance.now();
-    this.background
-      .tokenize(encoding, text, {
-        signal: abort.signal,
-        onProgress: (done) => {
-          if (entry.state.kind === 'building') {
-            entry.state = { kind: 'building', encoding, progress: done / text.length };
-            this.changed.fire(doc);
-          }
-        },
-      })
-      .then(
-        (arrays) => {
-          if (abort.signal.aborted) return;
-          entry.abort = undefined;
-          const model = DocumentTokens.fromBlockArrays(tokenizer, text, arrays);
-          for (const p of entry.pending) model.applyEdit(p.offset, p.deleteLength, p.text);
-          entry.pending = [];
-          entry.state = { kind: 'ready', encoding, model };
-          this.log.info(`${doc.uri.toString()}: ${text.length} units, ${model.tokenCount} tokens in ${(performance.now() - t0).toFixed(0)} ms (worker)`);
-          this.checkLength(entry);
+    const work = this.background.tokenize(encoding, text, {
+      signal: abort.signal,
+      onProgress: (done) => {
+        if (entry.state.kind === 'building') {
+          entry.state = { kind: 'building', encoding, progress: done / text.length };
           this.changed.fire(doc);
-        },
-        (e: unknown) => {
-          if (isAbortError(e) || abort.signal.aborted) return;
-          this.fail(entry, encoding, `tokenization failed: ${errorMessage(e)}`);
-        },
-      );
+        }
+      },
+    });
+    // Loaded while the worker runs (the model needs it for edits afterwards).
+    const tokenizer = loadTokenizer();
+    if (!tokenizer) {
+      abort.abort();
+      work.catch(() => undefined);
+      return;
+    }
+    work.then(
+      (arrays) => {
+        if (abort.signal.aborted) return;
+        entry.abort = undefined;
+        const model = DocumentTokens.fromBlockArrays(tokenizer, text, arrays);
+        for (const p of entry.pending) model.applyEdit(p.offset, p.deleteLength, p.text);
+        entry.pending = [];
+        entry.state = { kind: 'ready', encoding, model };
+        this.log.info(`${doc.uri.toString()}: ${text.length} units, ${model.tokenCount} tokens in ${(performance.now() - t0).toFixed(0)} ms (worker)`);
+        this.checkLength(entry);
+        this.changed.fire(doc);
+      },
+      (e: unknown) => {
+        if (isAbortError(e) || abort.signal.aborted) return;
+        this.fail(entry, encoding, `tokenization failed: ${errorMessage(e)}`);
+      },
+    );
   }
 
   private fail(entry: Entry, encoding: EncodingName, message: string): void {
