@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['scratch/**', 'dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-output/**', '**/*.d.ts'] },
+  { ignores: ['.bench-out/**', 'scratch/**', 'dist/**', 'out/**', 'node_modules/**', '.vscode-test/**', 'test-output/**', '**/*.d.ts'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -10,7 +10,7 @@ import { gptTokenizer, jsTiktoken, tiktokenWasm, type PeerEncoder } from './peer
 import type { BenchResult, BenchSuite } from './types';
 
 const RANKS = path.join(REPO_ROOT, 'dist/ranks');
-const WORKER = path.join(REPO_ROOT, 'out/src/core/tokenizer/tokenizeWorker.js');
+const WORKER = path.join(__dirname, '../src/core/tokenizer/tokenizeWorker.js');
 
 function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;

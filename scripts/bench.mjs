@@ -2,7 +2,7 @@
 // Node process, prints a table and writes bench/results.json (an array of
 // { id, value, unit, peer, peerValue, ratio, target, met }).
 import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, npx } from './run.mjs';
@@ -12,18 +12,23 @@ process.chdir(root);
 const fi = process.argv.indexOf('--filter');
 const filter = fi >= 0 ? (process.argv[fi + 1] ?? '') : '';
 
-await mustRun(npx('tsc'), ['-p', '.']);
-const suites = readdirSync('out/bench').filter((f) => f.endsWith('.bench.js')).sort();
+// A separate, fresh output folder: a deleted suite must not run from a stale compiled file, and
+// a test run compiling into out/ at the same time is not disturbed.
+const OUT = '.bench-out';
+rmSync(OUT, { recursive: true, force: true });
+await mustRun('node', ['esbuild.mjs']);
+await mustRun(npx('tsc'), ['-p', '.', '--outDir', OUT]);
+const suites = readdirSync(`${OUT}/bench`).filter((f) => f.endsWith('.bench.js')).sort();
 const all = [];
 let failed = false;
 for (const f of suites) {
-  const { default: suite } = await import(path.join(root, 'out/bench', f)).then((m) => m.default ?? m);
+  const { default: suite } = await import(path.join(root, OUT, 'bench', f)).then((m) => m.default ?? m);
   const prefix = suite?.prefix ?? '';
   if (filter && !prefix.startsWith(filter) && !filter.startsWith(prefix)) continue;
   console.log(`\n# ${f} (${prefix}*)`);
   const out = await new Promise((resolve) => {
     let text = '';
-    const p = spawn('node', ['--expose-gc', 'out/bench/runSuite.js', path.join(root, 'out/bench', f)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn('node', ['--expose-gc', `${OUT}/bench/runSuite.js`, path.join(root, OUT, 'bench', f)], { stdio: ['ignore', 'pipe', 'inherit'] });
     p.stdout.on('data', (d) => {
       text += d;
       process.stdout.write(String(d).replace(/^##results .*$/m, ''));

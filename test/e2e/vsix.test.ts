@@ -19,13 +19,15 @@ function listFiles(dir: string, base = dir): string[] {
 describe('packaged .vsix', () => {
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
+  let runDir: string | undefined;
   after(async () => {
     await browser?.close();
     await server?.stop();
+    if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
   });
 
   it('contains only what runs, installs into code-server and activates', async () => {
-    const runDir = harness.makeRunDir('vsix-');
+    runDir = harness.makeRunDir('vsix-');
     const vsix = path.join(runDir, 'tokenscope.vsix');
     try {
       execFileSync('node', ['scripts/package.mjs', '--out', vsix], { cwd: REPO_ROOT, stdio: 'pipe' });
@@ -59,6 +61,5 @@ describe('packaged .vsix', () => {
     assert.strictEqual(await tokenCountText(page), `${expected} tokens`);
     fs.mkdirSync(TEST_OUTPUT, { recursive: true });
     await page.screenshot({ path: path.join(TEST_OUTPUT, 'vsix-installed.png') });
-    fs.rmSync(runDir, { recursive: true, force: true });
   });
 });
