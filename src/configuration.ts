@@ -1,23 +1,34 @@
 import * as vscode from 'vscode';
 import { Disposable } from './common/dispose';
 import type { ILogger } from './common/logger';
-import { isEncodingName, type EncodingName } from './core/tokenizer/tokenizer';
+import { OPENAI_MODELS, type ModelInfo } from './core/pricing/models';
+import { isEncodingName, type EncodingName } from './core/tokenizer/encodings';
 
-/** Settings that may differ per language (`[markdown]: { "tokenscope.encoding": … }`). */
+export type HoverMode = 'withBoundaries' | 'always' | 'never';
+
+/** Settings that may differ per language (`"[markdown]": { "tokenscope.encoding": … }`) or folder. */
 export interface ScopedSettings {
   readonly encoding: EncodingName;
+  readonly boundariesEnabled: boolean;
+  readonly boundariesWhitespace: boolean;
+  readonly hover: HoverMode;
+  readonly digitChunking: boolean;
 }
 
 /** Settings of the whole window. */
 export interface WindowSettings {
   readonly statusBarEnabled: boolean;
+  readonly boundariesMaxTokens: number;
+  /** The model the status-bar tooltip prices against (built-in or custom). */
+  readonly pricingModel: ModelInfo;
+  readonly models: readonly ModelInfo[];
 }
 
 const SECTION = 'tokenscope';
 const DEFAULT_ENCODING: EncodingName = 'o200k_base';
 
 /**
- * Typed, immutable snapshots of `tokenscope.*`. Invalid values fall back to the default with one
+ * Typed, immutable snapshots of `tokenscope.*`. Invalid values fall back to their defaults with one
  * log line per distinct bad value (never a popup: a settings typo must not nag on every keystroke).
  */
 export class Configuration extends Disposable {
@@ -49,21 +60,70 @@ export class Configuration extends Disposable {
     const c = vscode.workspace.getConfiguration(SECTION, document);
     const raw = c.get<unknown>('encoding', DEFAULT_ENCODING);
     let encoding = DEFAULT_ENCODING;
-    if (isEncodingName(raw)) {
-      encoding = raw;
-    } else {
-      this.reportInvalid('encoding', raw, DEFAULT_ENCODING);
-    }
-    return Object.freeze({ encoding });
+    if (isEncodingName(raw)) encoding = raw;
+    else this.reportInvalid('encoding', raw, DEFAULT_ENCODING);
+    const hoverRaw = c.get<unknown>('hover.enabled', 'withBoundaries');
+    const hover: HoverMode = hoverRaw === 'always' || hoverRaw === 'never' || hoverRaw === 'withBoundaries' ? hoverRaw : 'withBoundaries';
+    if (hover !== hoverRaw) this.reportInvalid('hover.enabled', hoverRaw, hover);
+    return Object.freeze({
+      encoding,
+      boundariesEnabled: this.bool(c, 'boundaries.enabled', false),
+      boundariesWhitespace: this.bool(c, 'boundaries.whitespaceMarkers', true),
+      hover,
+      digitChunking: this.bool(c, 'digitChunking.enabled', false),
+    });
   }
 
   private readWindow(): WindowSettings {
     const c = vscode.workspace.getConfiguration(SECTION);
-    const enabled = c.get<unknown>('statusBar.enabled', true);
-    if (typeof enabled !== 'boolean') {
-      this.reportInvalid('statusBar.enabled', enabled, true);
+    const maxRaw = c.get<unknown>('boundaries.maxTokens', 3000);
+    let max = 3000;
+    if (typeof maxRaw === 'number' && Number.isFinite(maxRaw) && maxRaw >= 100) max = Math.min(20000, Math.floor(maxRaw));
+    else this.reportInvalid('boundaries.maxTokens', maxRaw, max);
+    const models = [...this.readCustomModels(c.get<unknown>('pricing.customModels', [])), ...OPENAI_MODELS];
+    const wanted = c.get<unknown>('pricing.model', 'gpt-4o');
+    let pricingModel = models.find((m) => m.name === wanted);
+    if (!pricingModel) {
+      this.reportInvalid('pricing.model', wanted, 'gpt-4o');
+      pricingModel = OPENAI_MODELS.find((m) => m.name === 'gpt-4o')!;
     }
-    return Object.freeze({ statusBarEnabled: typeof enabled === 'boolean' ? enabled : true });
+    return Object.freeze({ statusBarEnabled: this.bool(c, 'statusBar.enabled', true), boundariesMaxTokens: max, pricingModel, models });
+  }
+
+  private readCustomModels(raw: unknown): ModelInfo[] {
+    if (!Array.isArray(raw)) {
+      this.reportInvalid('pricing.customModels', raw, []);
+      return [];
+    }
+    const out: ModelInfo[] = [];
+    for (const m of raw as unknown[]) {
+      const o = (m ?? {}) as Record<string, unknown>;
+      const ok =
+        typeof o.name === 'string' &&
+        o.name.length > 0 &&
+        typeof o.contextWindow === 'number' &&
+        o.contextWindow > 0 &&
+        (o.inputPerMillion === undefined || (typeof o.inputPerMillion === 'number' && o.inputPerMillion >= 0)) &&
+        (o.encoding === undefined || isEncodingName(o.encoding));
+      if (!ok) {
+        this.reportInvalid('pricing.customModels[]', m, 'ignored');
+        continue;
+      }
+      out.push({
+        name: o.name as string,
+        contextWindow: o.contextWindow as number,
+        encoding: isEncodingName(o.encoding) ? o.encoding : DEFAULT_ENCODING,
+        ...(typeof o.inputPerMillion === 'number' ? { inputPerMillion: o.inputPerMillion } : {}),
+      });
+    }
+    return out;
+  }
+
+  private bool(c: vscode.WorkspaceConfiguration, key: string, fallback: boolean): boolean {
+    const v = c.get<unknown>(key, fallback);
+    if (typeof v === 'boolean') return v;
+    this.reportInvalid(key, v, fallback);
+    return fallback;
   }
 
   private reportInvalid(key: string, value: unknown, fallback: unknown): void {

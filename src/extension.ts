@@ -1,11 +1,20 @@
 import * as vscode from 'vscode';
 import { withComponent } from './common/logger';
+import { register as registerBoundaryCommands } from './commands/boundaryCommands';
 import { register as registerCountTokens } from './commands/countTokens';
+import { register as registerEditCommands } from './commands/editCommands';
+import { register as registerEncodingCommands } from './commands/encodingCommands';
+import { register as registerStatusBarMenu } from './commands/statusBarMenu';
+import { register as registerTokenIdCommands } from './commands/tokenIdCommands';
 import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
+import { register as registerDigitChunks } from './features/digitChunks/digitChunks';
+import { register as registerInspector, type InspectorRendered } from './features/inspector/inspectorPanel';
+import { register as registerBoundaries, type BoundaryState } from './features/tokenBoundaries/tokenBoundaries';
 import { register as registerTokenCount, type TokenCountSnapshot } from './features/tokenCount/tokenCountStatus';
+import { register as registerHover, type TokenInfo } from './features/tokenHover/tokenHover';
 import { TokenModels, type ModelState } from './features/tokenModel/tokenModels';
 
 /**
@@ -17,6 +26,10 @@ export interface TokenscopeApi {
     tokenCount(): TokenCountSnapshot;
     onDidChangeTokenCount: vscode.Event<TokenCountSnapshot>;
     modelState(document: vscode.TextDocument): ModelState;
+    boundaries(document: vscode.TextDocument): BoundaryState | undefined;
+    tokenInfo(document: vscode.TextDocument, offset: number): TokenInfo | undefined;
+    provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
+    inspector(): InspectorRendered | undefined;
   };
 }
 
@@ -25,14 +38,31 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const channel = vscode.window.createOutputChannel('Tokenscope', { log: true });
   context.subscriptions.push(channel);
   const logger = channel;
+  const ranksDir = context.asAbsolutePath('dist/ranks');
   const config = new Configuration(withComponent(logger, 'config'));
-  const registry = TokenizerRegistry.fromRanksDir(context.asAbsolutePath('dist/ranks'));
-  const background = new BackgroundTokenizer(context.asAbsolutePath('dist/tokenizeWorker.js'), context.asAbsolutePath('dist/ranks'), withComponent(logger, 'worker'));
+  const registry = TokenizerRegistry.fromRanksDir(ranksDir);
+  const background = new BackgroundTokenizer(context.asAbsolutePath('dist/tokenizeWorker.js'), ranksDir, withComponent(logger, 'worker'));
   const models = new TokenModels(registry, background, config, logger);
   context.subscriptions.push(config, registry, background, models);
 
   const tokenCount = registerTokenCount(models, config, logger);
-  context.subscriptions.push(tokenCount, registerCountTokens(models), registerVerify(models, background, logger));
+  const boundaries = registerBoundaries(models, config, logger);
+  const hover = registerHover(models, registry, config, boundaries);
+  const inspector = registerInspector(context.extensionUri, models, registry);
+  context.subscriptions.push(
+    tokenCount,
+    boundaries,
+    hover,
+    inspector,
+    registerDigitChunks(models, config),
+    registerCountTokens(models),
+    registerVerify(models, background, logger),
+    registerEncodingCommands(registry, config),
+    registerBoundaryCommands(boundaries),
+    registerTokenIdCommands(registry, config),
+    registerEditCommands(registry, config),
+    registerStatusBarMenu(),
+  );
 
   logger.info(`Tokenscope ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (${vscode.env.appName} ${vscode.version})`);
   return {
@@ -40,6 +70,10 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       tokenCount: () => tokenCount.snapshot,
       onDidChangeTokenCount: tokenCount.onDidChange,
       modelState: (d) => models.get(d),
+      boundaries: (d) => boundaries.state(d),
+      tokenInfo: (d, o) => hover.infoAt(d, o),
+      provideHover: (d, p) => hover.provideHover(d, p),
+      inspector: () => inspector.lastRendered,
     },
   };
 }

@@ -1,3 +1,16 @@
 /** Command ids, as declared in package.json `contributes.commands`. */
 export const COMMAND_COUNT_TOKENS = 'tokenscope.countTokens';
 export const COMMAND_VERIFY_WITH_TIKTOKEN = 'tokenscope.verifyWithTiktoken';
+export const COMMAND_SELECT_ENCODING = 'tokenscope.selectEncoding';
+/** Internal (status-bar tooltip links): set the encoding for this workspace. */
+export const COMMAND_SET_ENCODING = 'tokenscope.setEncoding';
+export const COMMAND_TOGGLE_BOUNDARIES = 'tokenscope.toggleBoundaries';
+export const COMMAND_TOGGLE_BOUNDARIES_GLOBALLY = 'tokenscope.toggleBoundariesGlobally';
+export const COMMAND_COMPARE_ENCODINGS = 'tokenscope.compareEncodings';
+export const COMMAND_COPY_TOKEN_IDS = 'tokenscope.copyTokenIds';
+export const COMMAND_DECODE_TOKEN_IDS = 'tokenscope.decodeTokenIds';
+export const COMMAND_INSPECT_TOKEN = 'tokenscope.inspectTokenAtCursor';
+export const COMMAND_TRUNCATE = 'tokenscope.truncateToTokens';
+export const COMMAND_SPLIT_CHUNKS = 'tokenscope.splitIntoChunks';
+export const COMMAND_SHOW_INSPECTOR = 'tokenscope.showInspector';
+export const COMMAND_STATUS_BAR_MENU = 'tokenscope.statusBarMenu';

@@ -41,7 +41,9 @@ describe('token count (status bar + command)', () => {
     assert.strictEqual(s.encoding, 'o200k_base');
     assert.strictEqual(s.documentTokens, expected);
     assert.strictEqual(s.selectionTokens, undefined);
-    assert.match(s.text, new RegExp(`\\b${expected} tokens$`));
+    assert.match(s.text, new RegExp(`\\b${expected} tokens · o200k · [0-9.]+ ch/t$`));
+    assert.match(s.tooltip, /gpt-4o\*\*: [0-9.<]+% of its 128,000-token context · \$[0-9.]+ as input/);
+    assert.match(s.tooltip, /command:tokenscope\.setEncoding/);
     await screenshot('token-count-document');
   });
 

@@ -108,6 +108,7 @@ describe('incremental token model in the editor', () => {
       worst = Math.max(worst, now - last);
       last = now;
     }, 5);
+    const t0 = performance.now();
     let phase = '';
     try {
       phase = 'first state';
@@ -124,8 +125,11 @@ describe('incremental token model in the editor', () => {
     } finally {
       clearInterval(timer);
     }
-    // The worker does the tokenizing; the host only posts the text and adopts the result.
-    assert.ok(worst < 250, `extension host stalled ${worst.toFixed(0)} ms (${phase})`);
+    const took = performance.now() - t0;
+    // Relative, so that a loaded machine does not make it flaky: tokenizing 3 MB on this thread
+    // would stall the timer for about the whole time; in the worker the host only posts the text
+    // and adopts the result.
+    assert.ok(worst < took * 0.5, `the host stalled ${worst.toFixed(0)} ms of ${took.toFixed(0)} ms (${phase})`);
     assertModelExact(api, doc, 'large document after replay');
     await closeUntitled();
   });

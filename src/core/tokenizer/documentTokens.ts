@@ -36,6 +36,46 @@ export interface TokenSpan {
   readonly partial: boolean;
 }
 
+type SpanSink = (id: number, index: number, start: number, end: number, partial: boolean) => void;
+
+/** Token spans in parallel typed arrays, reused across calls (see `tokensInRangeInto`). */
+export class SpanBuffer {
+  ids = new Uint32Array(1024);
+  indexes = new Float64Array(1024);
+  starts = new Float64Array(1024);
+  ends = new Float64Array(1024);
+  partial = new Uint8Array(1024);
+  length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  push(id: number, index: number, start: number, end: number, partial: boolean): void {
+    if (this.length === this.ids.length) this.grow();
+    const i = this.length++;
+    this.ids[i] = id;
+    this.indexes[i] = index;
+    this.starts[i] = start;
+    this.ends[i] = end;
+    this.partial[i] = partial ? 1 : 0;
+  }
+
+  private grow(): void {
+    const n = this.ids.length * 2;
+    const g = <T extends Uint32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a);
+      return b;
+    };
+    this.ids = g(this.ids, (k) => new Uint32Array(k));
+    this.indexes = g(this.indexes, (k) => new Float64Array(k));
+    this.starts = g(this.starts, (k) => new Float64Array(k));
+    this.ends = g(this.ends, (k) => new Float64Array(k));
+    this.partial = g(this.partial, (k) => new Uint8Array(k));
+  }
+}
+
 export interface EditStats {
   /** Chunks lexed again (the edit's neighbourhood until the old chunking resumes). */
   readonly relexedChunks: number;
@@ -391,23 +431,40 @@ export class DocumentTokens {
    */
   tokensInRange(start: number, end: number, max = Infinity): TokenSpan[] {
     const out: TokenSpan[] = [];
+    this.visitTokens(start, end, max, (id, index, s, e, partial) => {
+      out.push({ id, index, start: s, end: e, partial });
+    });
+    return out;
+  }
+
+  /**
+   * Like `tokensInRange`, into reusable typed arrays: no object per token (decorations are recomputed
+   * on every keystroke; garbage there turns into GC pauses in the extension host).
+   */
+  tokensInRangeInto(start: number, end: number, max: number, out: SpanBuffer): void {
+    out.clear();
+    this.visitTokens(start, end, max, (id, index, s, e, partial) => out.push(id, index, s, e, partial));
+  }
+
+  private visitTokens(start: number, end: number, max: number, sink: SpanSink): void {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
-    if (this.blocks.length === 0 || start === end) return out;
-    let [b, k] = this.chunkAt(start);
-    for (;;) {
+    if (this.blocks.length === 0 || start === end) return;
+    const [b0, k0] = this.chunkAt(start);
+    let left = max;
+    for (let b = b0, k = k0; b < this.blocks.length; ) {
       const blk = this.blocks[b]!;
       const bs = this.textStart[b]!;
       const cs = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
       if (bs + cs >= end) break;
       const ts = k === 0 ? 0 : blk.tokenEnds[k - 1]!;
-      this.spansOfChunk(blk, cs, blk.chunkEnds[k]!, ts, blk.tokenEnds[k]!, bs, this.tokenStart[b]!, start, end, out, max);
-      if (out.length >= max) break;
-      const n = this.nextChunk(b, k);
-      if (!n) break;
-      [b, k] = n;
+      left = this.spansOfChunk(blk, cs, blk.chunkEnds[k]!, ts, blk.tokenEnds[k]!, bs, this.tokenStart[b]!, start, end, sink, left);
+      if (left <= 0) break;
+      if (++k === blk.chunkEnds.length) {
+        k = 0;
+        b++;
+      }
     }
-    return out;
   }
 
   /** The token covering the code unit at `offset` (the first one, if a character is split). */
@@ -678,9 +735,9 @@ export class DocumentTokens {
     blockTokenStart: number,
     start: number,
     end: number,
-    out: TokenSpan[],
-    max: number,
-  ): void {
+    sink: SpanSink,
+    left: number,
+  ): number {
     // Walk the chunk's characters and its tokens' byte lengths together.
     const text = blk.text;
     let c = cs; // UTF-16 position of the current character
@@ -712,13 +769,14 @@ export class DocumentTokens {
       const s = blockStart + spanStart;
       const e = blockStart + spanEnd;
       if (e > start && s < end) {
-        out.push({ id, index: blockTokenStart + t, start: s, end: e, partial: partialStart || partialEnd });
-        if (out.length >= max) return;
+        sink(id, blockTokenStart + t, s, e, partialStart || partialEnd);
+        if (--left <= 0) return 0;
       } else if (s >= end) {
-        return;
+        return 0;
       }
       tokByteStart = tokByteEnd;
     }
+    return left;
   }
 }
 

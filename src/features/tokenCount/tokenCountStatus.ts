@@ -4,7 +4,9 @@ import { withComponent, type ILogger } from '../../common/logger';
 import { formatCharsPerToken, formatCount } from '../../core/format/formatCount';
 import type { EncodingName } from '../../core/tokenizer/encodings';
 import type { Configuration } from '../../configuration';
-import { COMMAND_COUNT_TOKENS } from '../../commands/commandIds';
+import { COMMAND_SELECT_ENCODING, COMMAND_SET_ENCODING, COMMAND_STATUS_BAR_MENU } from '../../commands/commandIds';
+import { ENCODING_NAMES } from '../../core/tokenizer/encodings';
+import { PRICES_AS_OF, formatShare, formatUsd, usage } from '../../core/pricing/models';
 import type { TokenModels } from '../tokenModel/tokenModels';
 
 /** What the status item shows; also read by the integration tests through the extension's exports. */
@@ -23,6 +25,8 @@ export type TokenCountSnapshot =
       readonly selectionTokens: number | undefined;
       readonly selectionChars: number | undefined;
       readonly text: string;
+      /** The tooltip's markdown source. */
+      readonly tooltip: string;
     }
   | { readonly kind: 'error'; readonly uri: string; readonly message: string; readonly text: string };
 
@@ -51,7 +55,7 @@ export class TokenCountStatus extends Disposable {
     this.log = withComponent(logger, 'tokenCount');
     this.item = this._register(vscode.window.createStatusBarItem('tokenscope.tokenCount', vscode.StatusBarAlignment.Right, 100));
     this.item.name = 'Tokenscope Token Count';
-    this.item.command = COMMAND_COUNT_TOKENS;
+    this.item.command = COMMAND_STATUS_BAR_MENU;
     this._register({ dispose: () => clearTimeout(this.timer) });
     this._register(vscode.window.onDidChangeActiveTextEditor(() => this.refresh()));
     this._register(
@@ -123,21 +127,46 @@ export class TokenCountStatus extends Disposable {
         selectionChars += b - a;
       }
     }
+    const shownTokens = selectionTokens ?? documentTokens;
+    const shownChars = selectionChars ?? documentChars;
+    const cpt = formatCharsPerToken(shownChars, shownTokens);
     const text =
       selectionTokens === undefined
-        ? `$(symbol-numeric) ${formatCount(documentTokens)} tokens`
-        : `$(symbol-numeric) ${formatCount(selectionTokens)} of ${formatCount(documentTokens)} tokens`;
+        ? `$(symbol-numeric) ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`
+        : `$(symbol-numeric) ${formatCount(selectionTokens)} of ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`;
     this.item.text = text;
-    const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**Tokenscope** — \`${encoding}\`\n\n`);
-    md.appendMarkdown(`Document: ${formatCount(documentTokens)} tokens, ${formatCharsPerToken(documentChars, documentTokens)} chars/token\n\n`);
-    if (selectionTokens !== undefined && selectionChars !== undefined) {
-      md.appendMarkdown(`Selection: ${formatCount(selectionTokens)} tokens, ${formatCharsPerToken(selectionChars, selectionTokens)} chars/token\n\n`);
-    }
-    this.item.tooltip = md;
+    this.item.accessibilityInformation = { label: `${formatCount(shownTokens)} ${encoding} tokens${selectionTokens === undefined ? '' : ' selected'}, ${cpt} characters per token` };
+    const tooltip = this.tooltip(encoding, documentTokens, documentChars, selectionTokens, selectionChars);
+    this.item.tooltip = tooltip;
     this.item.backgroundColor = undefined;
     this.item.show();
-    this.publish({ kind: 'counted', uri, version: doc.version, encoding, documentTokens, documentChars, selectionTokens, selectionChars, text });
+    this.publish({ kind: 'counted', uri, version: doc.version, encoding, documentTokens, documentChars, selectionTokens, selectionChars, text, tooltip: tooltip.value });
+  }
+
+  private tooltip(encoding: EncodingName, docTokens: number, docChars: number, selTokens: number | undefined, selChars: number | undefined): vscode.MarkdownString {
+    const md = new vscode.MarkdownString(undefined, true);
+    // Command links in the tooltip: only these two commands may run from it.
+    md.isTrusted = { enabledCommands: [COMMAND_SET_ENCODING, COMMAND_SELECT_ENCODING] };
+    md.appendMarkdown(`**Tokenscope** — \`${encoding}\`\n\n`);
+    md.appendMarkdown('| | tokens | chars/token |\n|---|---:|---:|\n');
+    md.appendMarkdown(`| Document | ${formatCount(docTokens)} | ${formatCharsPerToken(docChars, docTokens)} |\n`);
+    if (selTokens !== undefined && selChars !== undefined) md.appendMarkdown(`| Selection | ${formatCount(selTokens)} | ${formatCharsPerToken(selChars, selTokens)} |\n`);
+    const model = this.config.windowSettings.pricingModel;
+    const tokens = selTokens ?? docTokens;
+    const u = usage(model, tokens);
+    md.appendMarkdown(`\n**${model.name}**: ${formatShare(u.share)} of its ${formatCount(model.contextWindow)}-token context`);
+    if (u.costUsd !== undefined && model.inputPerMillion !== undefined) {
+      md.appendMarkdown(` · ${formatUsd(u.costUsd)} as input ($${model.inputPerMillion}/M, prices of ${PRICES_AS_OF})`);
+    }
+    if (model.encoding !== encoding) md.appendMarkdown(` — note: ${model.name} uses \`${model.encoding}\``);
+    md.appendMarkdown('\n\nSwitch encoding: ');
+    md.appendMarkdown(
+      ENCODING_NAMES.filter((e) => e !== encoding)
+        .map((e) => `[${e}](command:${COMMAND_SET_ENCODING}?${encodeURIComponent(JSON.stringify([e]))})`)
+        .join(' · '),
+    );
+    md.appendMarkdown(` · [more…](command:${COMMAND_SELECT_ENCODING})`);
+    return md;
   }
 
   private publish(s: TokenCountSnapshot): void {
@@ -146,6 +175,11 @@ export class TokenCountStatus extends Disposable {
     if (s.kind === 'error' && (prev.kind !== 'error' || prev.message !== s.message)) this.log.warn(s.message);
     this.changed.fire(s);
   }
+}
+
+/** `o200k_base` → `o200k`, `o200k_harmony` → `harmony`: short enough for the status bar. */
+function shortName(e: EncodingName): string {
+  return e === 'o200k_harmony' ? 'harmony' : e.replace(/_base$/, '');
 }
 
 export function register(models: TokenModels, config: Configuration, logger: ILogger): TokenCountStatus {

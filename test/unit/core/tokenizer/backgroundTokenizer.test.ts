@@ -30,6 +30,7 @@ describe('core/tokenizer/backgroundTokenizer', function () {
   it('keeps the calling thread free: a 10 ms timer keeps firing while 20 MB are tokenized', async () => {
     const text = concat(jsCorpus(2_000_000)).repeat(10);
     const gaps: number[] = [];
+    let took = 0;
     let last = performance.now();
     const timer = setInterval(() => {
       const now = performance.now();
@@ -39,14 +40,15 @@ describe('core/tokenizer/backgroundTokenizer', function () {
     try {
       const t0 = performance.now();
       await bg.tokenize('cl100k_base', text);
-      const took = performance.now() - t0;
+      took = performance.now() - t0;
       assert.ok(took > 100, `20 MB took only ${took} ms; the test would prove nothing`);
     } finally {
       clearInterval(timer);
     }
     const worst = Math.max(...gaps);
-    // posting 20 MB to the worker is one copy (tens of ms at most); lexing would be ~400 ms
-    assert.ok(worst < 150, `the event loop stalled for ${worst.toFixed(0)} ms`);
+    // On this thread the whole tokenization would be one stall; posting 20 MB to the worker is one
+    // copy. Relative to the work's duration, so a loaded machine does not make it flaky.
+    assert.ok(worst < took * 0.25, `the event loop stalled for ${worst.toFixed(0)} ms of ${took.toFixed(0)} ms`);
     assert.ok(gaps.length > 10);
   });
 

@@ -1,0 +1,88 @@
+/**
+ * Runs inside the VS Code extension host (launched by bench/vscodeHost.bench.ts through the test
+ * harness): measures Tokenscope's decoration refresh after edits in a 10 MB file and the host's RSS.
+ * Writes { refreshMs: number[], rssBaselineMb, rssMb } to $TOKENSCOPE_BENCH_RESULT.
+ */
+import * as fs from 'fs';
+import { PerformanceObserver } from 'perf_hooks';
+import * as vscode from 'vscode';
+import type { TokenscopeApi } from '../../src/extension';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs: number): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = probe();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export async function run(): Promise<void> {
+  const out = process.env.TOKENSCOPE_BENCH_RESULT;
+  const file = process.env.TOKENSCOPE_BENCH_FILE;
+  if (!out || !file) throw new Error('TOKENSCOPE_BENCH_RESULT / TOKENSCOPE_BENCH_FILE not set');
+  const api = await vscode.extensions.getExtension<TokenscopeApi>('tokenscope.tokenscope')!.activate();
+  global.gc?.();
+  const rssBaselineMb = process.memoryUsage().rss / 1048576;
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+  const editor = await vscode.window.showTextDocument(doc);
+  console.log(`[bench] opened ${doc.lineCount} lines`);
+  await waitFor('the token model', () => (api.internal.modelState(doc).kind === 'ready' ? true : undefined), 120000);
+  console.log('[bench] model ready');
+  await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
+  // middle of the file, so that edits touch a block in the middle of the model
+  const line = Math.floor(doc.lineCount / 2);
+  editor.revealRange(new vscode.Range(line, 0, line, 0), vscode.TextEditorRevealType.AtTop);
+  await waitFor(
+    'boundaries in the middle of the file',
+    () => {
+      const b = api.internal.boundaries(doc);
+      return b?.enabled && b.window[0] > 0 ? b : undefined;
+    },
+    30000,
+  ).catch((e: unknown) => {
+    console.log(`[bench] boundaries state: ${JSON.stringify(api.internal.boundaries(doc))?.slice(0, 300)}; visible ${JSON.stringify(editor.visibleRanges)}`);
+    throw e;
+  });
+  console.log('[bench] boundaries drawn');
+  // GC pauses of the extension host while we type: a refresh that overlaps one is reported apart.
+  const gcs: { start: number; end: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const startedAt: number[] = [];
+  const refreshMs: number[] = [];
+  const phases: (readonly number[])[] = [];
+  // 20 warm-up edits (JIT, first allocations) are not recorded: the figure is steady-state typing
+  for (let k = -20; k < 200; k++) {
+    // type a character, then delete it again: every edit changes the document
+    const pos = new vscode.Position(line + 5 + (Math.floor((k + 20) / 2) % 20), 0);
+    const before = doc.version;
+    const ok = await editor.edit((e) => ((k + 20) % 2 === 1 ? e.delete(new vscode.Range(pos, pos.translate(0, 1))) : e.insert(pos, 'x')), { undoStopBefore: false, undoStopAfter: false });
+    if (!ok || doc.version === before) throw new Error(`edit ${k} did not apply`);
+    const s = await waitFor('a refresh after an edit', () => {
+      const b = api.internal.boundaries(doc);
+      return b && b.version > before ? b : undefined;
+    }, 10000).catch((e: unknown) => {
+      const b = api.internal.boundaries(doc);
+      console.log(`[bench] edit ${k}: doc v${doc.version}, before v${before}, boundaries v${b?.version} enabled ${b?.enabled}, model ${api.internal.modelState(doc).kind}`);
+      throw e;
+    });
+    if (k < 0) continue;
+    refreshMs.push(s.refreshMs);
+    startedAt.push(s.startedAt ?? 0);
+    phases.push(s.phasesMs ?? []);
+  }
+  await sleep(500); // GC entries are delivered asynchronously
+  obs.disconnect();
+  const overlapsGc = refreshMs.map((ms, i) => gcs.some((g) => g.end > startedAt[i]! && g.start < startedAt[i]! + ms));
+  const gcPauses = gcs.map((g) => g.end - g.start);
+  global.gc?.();
+  const rssMb = process.memoryUsage().rss / 1048576;
+  fs.writeFileSync(out, JSON.stringify({ refreshMs, phases, overlapsGc, gcPauses, rssBaselineMb, rssMb, tokens: api.internal.modelState(doc).kind === 'ready' ? (api.internal.modelState(doc) as { model: { tokenCount: number } }).model.tokenCount : 0 }));
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}
