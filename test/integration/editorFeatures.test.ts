@@ -277,6 +277,14 @@ describe('editor features', () => {
       assert.strictEqual(r.bars, 16);
       assert.ok(r.rows >= 10, `${r.rows} table rows`);
       await screenshot('inspector');
+      // live: a selection narrows it to the selected text
+      const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc)!;
+      editor.selection = new vscode.Selection(0, 0, 0, 9); // "English: "
+      const sel = await waitFor('inspector on the selection', () => {
+        const x = api.internal.inspector();
+        return x && x.tokens === oracle('o200k_base').encode_ordinary('English: ').length ? x : undefined;
+      }, 20000);
+      assert.ok(sel.tokens < r.tokens);
     });
   });
 });
