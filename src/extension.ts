@@ -57,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     registerDigitChunks(models, config),
     registerCountTokens(models),
     registerVerify(models, background, logger),
-    registerEncodingCommands(registry, config),
+    registerEncodingCommands(registry, background, config),
     registerBoundaryCommands(boundaries),
     registerTokenIdCommands(registry, config),
     registerEditCommands(registry, config),

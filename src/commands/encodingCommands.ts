@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { formatCharsPerToken, formatCount } from '../core/format/formatCount';
 import { ENCODINGS, ENCODING_NAMES, isEncodingName, type EncodingName } from '../core/tokenizer/encodings';
+import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
 import type { TokenizerRegistry } from '../core/tokenizer/tokenizerRegistry';
 import type { Configuration } from '../configuration';
 import { COMMAND_COMPARE_ENCODINGS, COMMAND_SELECT_ENCODING, COMMAND_SET_ENCODING } from './commandIds';
@@ -11,8 +12,8 @@ export interface EncodingComparison {
   readonly rows: readonly { readonly encoding: EncodingName; readonly tokens: number; readonly charsPerToken: number }[];
 }
 
-/** Above this many UTF-16 units the comparison runs with a progress notification (≈50 ms per encoding per 2.5 MB). */
-const COMPARE_PROGRESS_THRESHOLD = 1_000_000;
+/** Above this many UTF-16 units the comparison runs in the worker, with progress (≈20 ms per encoding per MB). */
+const COMPARE_IN_WORKER = 512 * 1024;
 
 type Target = { label: string; description: string; target: vscode.ConfigurationTarget; language?: string };
 
@@ -21,7 +22,7 @@ type Target = { label: string; description: string; target: vscode.Configuration
  * the internal "set encoding" used by tooltip links, and "Compare Encodings" (a quick pick listing
  * the count and chars/token of the selection or document under every encoding; picking one selects it).
  */
-export function register(registry: TokenizerRegistry, config: Configuration): vscode.Disposable {
+export function register(registry: TokenizerRegistry, background: BackgroundTokenizer, config: Configuration): vscode.Disposable {
   const write = async (encoding: EncodingName, target: vscode.ConfigurationTarget, language?: string): Promise<void> => {
     const scope = language ? { languageId: language } : undefined;
     await vscode.workspace.getConfiguration('tokenscope', scope).update('encoding', encoding, target, language !== undefined);
@@ -70,16 +71,33 @@ export function register(registry: TokenizerRegistry, config: Configuration): vs
     const sels = editor.selections.filter((s) => !s.isEmpty);
     const texts = sels.length ? sels.map((s) => editor.document.getText(s)) : [editor.document.getText()];
     const chars = texts.reduce((n, t) => n + t.length, 0);
-    const count = (): EncodingComparison['rows'] =>
-      ENCODING_NAMES.map((encoding) => {
-        const t = registry.get(encoding);
-        const tokens = texts.reduce((n, s) => n + t.count(s), 0);
-        return { encoding, tokens, charsPerToken: tokens ? chars / tokens : 0 };
-      });
+    const row = (encoding: EncodingName, tokens: number): EncodingComparison['rows'][number] => ({ encoding, tokens, charsPerToken: tokens ? chars / tokens : 0 });
     const rows =
-      chars > COMPARE_PROGRESS_THRESHOLD
-        ? await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Tokenscope: counting under every encoding…' }, () => Promise.resolve(count()))
-        : count();
+      chars > COMPARE_IN_WORKER
+        ? await vscode.window.withProgress(
+            { location: vscode.ProgressLocation.Notification, title: 'Tokenscope: counting under every encoding…', cancellable: true },
+            async (progress, token) => {
+              const ac = new AbortController();
+              const sub = token.onCancellationRequested(() => ac.abort());
+              try {
+                const out = [];
+                for (const encoding of ENCODING_NAMES) {
+                  progress.report({ message: encoding, increment: 100 / ENCODING_NAMES.length });
+                  let tokens = 0;
+                  for (const t of texts) tokens += await background.count(encoding, t, ac.signal);
+                  out.push(row(encoding, tokens));
+                }
+                return out;
+              } finally {
+                sub.dispose();
+              }
+            },
+          ).then(
+            (r) => r,
+            () => undefined,
+          )
+        : ENCODING_NAMES.map((encoding) => row(encoding, texts.reduce((n, s) => n + registry.get(encoding).count(s), 0)));
+    if (!rows) return undefined;
     const result: EncodingComparison = { scope: sels.length ? 'selection' : 'document', chars, rows };
     if (options?.pick === false) return result;
     const current = config.forDocument(editor.document).encoding;

@@ -177,6 +177,16 @@ describe('editor features', () => {
       assert.strictEqual(r.scope, 'document');
     });
 
+    it('"Compare Encodings" on a large document counts in the worker', async () => {
+      const content = 'Sphinx of black quartz, judge my vow — 1234567 🙂\n'.repeat(15_000);
+      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content });
+      await vscode.window.showTextDocument(doc);
+      const r = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
+      assert.ok(r && r.chars > 512 * 1024);
+      assert.strictEqual(r.rows.find((x) => x.encoding === 'cl100k_base')?.tokens, oracle('cl100k_base').encode_ordinary(content).length);
+      await closeActive();
+    });
+
     it('"Select Encoding" writes the setting for a language only, and the status bar follows', async () => {
       const doc = await vscode.workspace.openTextDocument(workspaceFile('hello.ts'));
       await vscode.window.showTextDocument(doc);

@@ -12,8 +12,10 @@ export interface BackgroundTokenizeOptions {
   readonly onProgress?: (done: number) => void;
 }
 
+type Result = BlockArrays | ReferenceResult | number;
+
 interface Pending {
-  readonly resolve: (a: BlockArrays | ReferenceResult) => void;
+  readonly resolve: (a: Result) => void;
   readonly reject: (e: Error) => void;
   readonly onProgress?: (done: number) => void;
 }
@@ -24,8 +26,11 @@ export interface ReferenceResult {
   readonly ms: number;
 }
 
-/** Worker is stopped after this long without requests; it costs ~30 MB with o200k loaded. */
-const IDLE_MS = 60_000;
+/**
+ * Worker is stopped after this long without requests: it holds ~30 MB with o200k loaded, and after
+ * a large document far more (its heap is only returned to the system when it exits).
+ */
+const IDLE_MS = 10_000;
 
 /**
  * Tokenizes whole documents in a worker thread, so that opening a 50 MB file never blocks the
@@ -57,7 +62,12 @@ export class BackgroundTokenizer implements IDisposable {
     return this.request('reference', encoding, text, { signal }) as Promise<ReferenceResult>;
   }
 
-  private request(kind: 'tokenize' | 'reference', encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<BlockArrays | ReferenceResult> {
+  /** Token count of `text` (as if sent alone), computed in the worker. */
+  count(encoding: EncodingName, text: string, signal?: AbortSignal): Promise<number> {
+    return this.request('count', encoding, text, { signal }) as Promise<number>;
+  }
+
+  private request(kind: 'tokenize' | 'reference' | 'count', encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<Result> {
     if (this.disposed) return Promise.reject(new Error('background tokenizer disposed'));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError());
@@ -67,10 +77,10 @@ export class BackgroundTokenizer implements IDisposable {
     worker.ref();
     const id = this.nextId++;
     const cancel = new SharedArrayBuffer(4);
-    return new Promise<BlockArrays | ReferenceResult>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       const onAbort = (): void => {
         Atomics.store(new Int32Array(cancel), 0, 1);
-        if (kind === 'reference') {
+        if (kind !== 'tokenize') {
           this.pending.delete(id);
           done();
           reject(abortError());
@@ -124,6 +134,10 @@ export class BackgroundTokenizer implements IDisposable {
       case 'reference':
         this.pending.delete(m.id);
         p.resolve({ ids: m.ids, ms: m.ms });
+        break;
+      case 'count':
+        this.pending.delete(m.id);
+        p.resolve(m.tokens);
         break;
       case 'cancelled':
         this.pending.delete(m.id);

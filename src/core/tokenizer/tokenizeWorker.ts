@@ -27,6 +27,10 @@ if (parentPort) {
       if (!isEncodingName(req.encoding)) throw new Error(`unknown encoding ${String(req.encoding)}`);
       let tok = tokenizers.get(req.encoding);
       if (!tok) tokenizers.set(req.encoding, (tok = loadBpeTokenizer(req.encoding, ranksDir, tables)));
+      if (req.kind === 'count') {
+        post({ type: 'count', id: req.id, tokens: tok.count(req.text) });
+        return;
+      }
       if (req.kind === 'reference') {
         let ref = references.get(req.encoding);
         const base = tok;

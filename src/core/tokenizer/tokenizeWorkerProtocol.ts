@@ -1,8 +1,8 @@
 /** Messages between BackgroundTokenizer (extension host) and tokenizeWorker (worker thread). */
 export interface WorkerRequest {
   readonly id: number;
-  /** tokenize: Tokenscope's engine, block arrays back. reference: tiktoken's WASM build, ids back. */
-  readonly kind: 'tokenize' | 'reference';
+  /** tokenize: Tokenscope's engine, block arrays back. reference: tiktoken's WASM build, ids back. count: a number back. */
+  readonly kind: 'tokenize' | 'reference' | 'count';
   readonly encoding: string;
   readonly text: string;
   readonly blockTarget: number;
@@ -21,5 +21,6 @@ export type WorkerResponse =
       readonly blocks: Int32Array;
     }
   | { readonly type: 'reference'; readonly id: number; readonly ids: Uint32Array; readonly ms: number }
+  | { readonly type: 'count'; readonly id: number; readonly tokens: number }
   | { readonly type: 'cancelled'; readonly id: number }
   | { readonly type: 'error'; readonly id: number; readonly message: string };

@@ -71,6 +71,11 @@ describe('core/tokenizer/backgroundTokenizer', function () {
     }
   });
 
+  it('counts in the worker', async () => {
+    const text = concat(jsCorpus(600_000));
+    assert.strictEqual(await bg.count('p50k_base', text), fastTokenizer('p50k_base').count(text));
+  });
+
   it('reports a bad encoding as an error, not a crash', async () => {
     await assert.rejects(bg.tokenize('nope' as never, 'x'), /unknown encoding/);
   });
