@@ -22,6 +22,11 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and src/common must not depend on VS Code' }] }] },
   },
   {
+    // the token inspector's webview script runs in a browser
+    files: ['media/**/*.js'],
+    languageOptions: { globals: { acquireVsCodeApi: 'readonly', document: 'readonly', window: 'readonly', Node: 'readonly' } },
+  },
+  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URLSearchParams: 'readonly', URL: 'readonly', performance: 'readonly' },
