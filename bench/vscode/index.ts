@@ -56,6 +56,7 @@ export async function run(): Promise<void> {
   obs.observe({ entryTypes: ['gc'] });
   const startedAt: number[] = [];
   const refreshMs: number[] = [];
+  const cpuMs: number[] = [];
   const phases: (readonly number[])[] = [];
   // 20 warm-up edits (JIT, first allocations) are not recorded: the figure is steady-state typing
   for (let k = -20; k < 200; k++) {
@@ -75,6 +76,7 @@ export async function run(): Promise<void> {
     if (k < 0) continue;
     refreshMs.push(s.refreshMs);
     startedAt.push(s.startedAt ?? 0);
+    if (s.refreshCpuMs !== undefined) cpuMs.push(s.refreshCpuMs);
     phases.push(s.phasesMs ?? []);
   }
   await sleep(500); // GC entries are delivered asynchronously
@@ -83,6 +85,6 @@ export async function run(): Promise<void> {
   const gcPauses = gcs.map((g) => g.end - g.start);
   global.gc?.();
   const rssMb = process.memoryUsage().rss / 1048576;
-  fs.writeFileSync(out, JSON.stringify({ refreshMs, phases, overlapsGc, gcPauses, rssBaselineMb, rssMb, tokens: api.internal.modelState(doc).kind === 'ready' ? (api.internal.modelState(doc) as { model: { tokenCount: number } }).model.tokenCount : 0 }));
+  fs.writeFileSync(out, JSON.stringify({ refreshMs, cpuMs, phases, overlapsGc, gcPauses, rssBaselineMb, rssMb, tokens: api.internal.modelState(doc).kind === 'ready' ? (api.internal.modelState(doc) as { model: { tokenCount: number } }).model.tokenCount : 0 }));
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
