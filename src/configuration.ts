@@ -5,6 +5,19 @@ import { OPENAI_MODELS, type ModelInfo } from './core/pricing/models';
 import { isEncodingName, type EncodingName } from './core/tokenizer/encodings';
 
 export type HoverMode = 'withBoundaries' | 'always' | 'never';
+export type GlitchSeverity = 'warning' | 'information' | 'hint' | 'off';
+
+export interface GlitchSettings {
+  readonly enabled: boolean;
+  /** Curated reports of glitch tokens. */
+  readonly reported: GlitchSeverity;
+  /** Text of vocabulary tokens the tokenizer never produces. */
+  readonly unreachable: GlitchSeverity;
+  /** Special-token strings written as text. */
+  readonly specialText: GlitchSeverity;
+  /** Under-trained candidates of an analysed local model. */
+  readonly modelCandidates: GlitchSeverity;
+}
 
 /** Settings that may differ per language (`"[markdown]": { "tokenscope.encoding": … }`) or folder. */
 export interface ScopedSettings {
@@ -13,6 +26,7 @@ export interface ScopedSettings {
   readonly boundariesWhitespace: boolean;
   readonly hover: HoverMode;
   readonly digitChunking: boolean;
+  readonly glitch: GlitchSettings;
 }
 
 /** Settings of the whole window. */
@@ -71,6 +85,13 @@ export class Configuration extends Disposable {
       boundariesWhitespace: this.bool(c, 'boundaries.whitespaceMarkers', true),
       hover,
       digitChunking: this.bool(c, 'digitChunking.enabled', false),
+      glitch: Object.freeze({
+        enabled: this.bool(c, 'glitch.enabled', true),
+        reported: this.severity(c, 'glitch.reported', 'warning'),
+        unreachable: this.severity(c, 'glitch.unreachable', 'information'),
+        specialText: this.severity(c, 'glitch.specialTokenText', 'information'),
+        modelCandidates: this.severity(c, 'glitch.modelCandidates', 'warning'),
+      }),
     });
   }
 
@@ -117,6 +138,13 @@ export class Configuration extends Disposable {
       });
     }
     return out;
+  }
+
+  private severity(c: vscode.WorkspaceConfiguration, key: string, fallback: GlitchSeverity): GlitchSeverity {
+    const v = c.get<unknown>(key, fallback);
+    if (v === 'warning' || v === 'information' || v === 'hint' || v === 'off') return v;
+    this.reportInvalid(key, v, fallback);
+    return fallback;
   }
 
   private bool(c: vscode.WorkspaceConfiguration, key: string, fallback: boolean): boolean {

@@ -5,12 +5,15 @@ import { register as registerCountTokens } from './commands/countTokens';
 import { register as registerEditCommands } from './commands/editCommands';
 import { register as registerEncodingCommands } from './commands/encodingCommands';
 import { register as registerStatusBarMenu } from './commands/statusBarMenu';
+import { register as registerGlitchReport } from './commands/glitchReport';
 import { register as registerTokenIdCommands } from './commands/tokenIdCommands';
 import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
 import { register as registerDigitChunks } from './features/digitChunks/digitChunks';
+import { register as registerGlitchDiagnostics, type PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
+import { GlitchIndexes } from './features/glitchTokens/glitchIndexes';
 import { register as registerInspector, type InspectorRendered } from './features/inspector/inspectorPanel';
 import { register as registerBoundaries, type BoundaryState } from './features/tokenBoundaries/tokenBoundaries';
 import { register as registerTokenCount, type TokenCountSnapshot } from './features/tokenCount/tokenCountStatus';
@@ -30,6 +33,8 @@ export interface TokenscopeApi {
     tokenInfo(document: vscode.TextDocument, offset: number): TokenInfo | undefined;
     provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
     inspector(): InspectorRendered | undefined;
+    glitchFindings(document: vscode.TextDocument): readonly PublishedFinding[];
+    glitchHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
   };
 }
 
@@ -49,6 +54,8 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const boundaries = registerBoundaries(models, config, logger);
   const hover = registerHover(models, registry, config, boundaries);
   const inspector = registerInspector(context.extensionUri, models, registry);
+  const glitchIndexes = new GlitchIndexes(registry, background, logger);
+  const glitch = registerGlitchDiagnostics(models, glitchIndexes, config, logger);
   context.subscriptions.push(
     tokenCount,
     boundaries,
@@ -62,6 +69,9 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     registerTokenIdCommands(registry, config),
     registerEditCommands(registry, config),
     registerStatusBarMenu(),
+    glitchIndexes,
+    glitch,
+    registerGlitchReport(registry, glitchIndexes, config),
   );
 
   logger.info(`Tokenscope ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (${vscode.env.appName} ${vscode.version})`);
@@ -74,6 +84,8 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       tokenInfo: (d, o) => hover.infoAt(d, o),
       provideHover: (d, p) => hover.provideHover(d, p),
       inspector: () => inspector.lastRendered,
+      glitchFindings: (d) => glitch.findings(d),
+      glitchHover: (d, p) => glitch.provideHover(d, p),
     },
   };
 }

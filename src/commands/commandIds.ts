@@ -14,3 +14,4 @@ export const COMMAND_TRUNCATE = 'tokenscope.truncateToTokens';
 export const COMMAND_SPLIT_CHUNKS = 'tokenscope.splitIntoChunks';
 export const COMMAND_SHOW_INSPECTOR = 'tokenscope.showInspector';
 export const COMMAND_STATUS_BAR_MENU = 'tokenscope.statusBarMenu';
+export const COMMAND_GLITCH_REPORT = 'tokenscope.glitchReport';

@@ -1,6 +1,7 @@
 import { Worker } from 'worker_threads';
 import type { IDisposable } from '../../common/dispose';
 import type { ILogger } from '../../common/logger';
+import type { StructuralReport } from '../glitch/structural';
 import type { BlockArrays } from './documentTokens';
 import type { EncodingName } from './encodings';
 import type { WorkerRequest, WorkerResponse } from './tokenizeWorkerProtocol';
@@ -12,7 +13,7 @@ export interface BackgroundTokenizeOptions {
   readonly onProgress?: (done: number) => void;
 }
 
-type Result = BlockArrays | ReferenceResult | number;
+type Result = BlockArrays | ReferenceResult | number | StructuralReport;
 
 interface Pending {
   readonly resolve: (a: Result) => void;
@@ -67,7 +68,12 @@ export class BackgroundTokenizer implements IDisposable {
     return this.request('count', encoding, text, { signal }) as Promise<number>;
   }
 
-  private request(kind: 'tokenize' | 'reference' | 'count', encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<Result> {
+  /** Structural glitch analysis of an encoding's vocabulary (≈0.1–0.5 s), in the worker. */
+  structure(encoding: EncodingName, signal?: AbortSignal): Promise<StructuralReport> {
+    return this.request('structure', encoding, '', { signal }) as Promise<StructuralReport>;
+  }
+
+  private request(kind: 'tokenize' | 'reference' | 'count' | 'structure', encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<Result> {
     if (this.disposed) return Promise.reject(new Error('background tokenizer disposed'));
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(abortError());
@@ -138,6 +144,10 @@ export class BackgroundTokenizer implements IDisposable {
       case 'count':
         this.pending.delete(m.id);
         p.resolve(m.tokens);
+        break;
+      case 'structure':
+        this.pending.delete(m.id);
+        p.resolve(m.report);
         break;
       case 'cancelled':
         this.pending.delete(m.id);

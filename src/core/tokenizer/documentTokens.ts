@@ -79,6 +79,9 @@ export class SpanBuffer {
 export interface EditStats {
   /** Chunks lexed again (the edit's neighbourhood until the old chunking resumes). */
   readonly relexedChunks: number;
+  /** The re-lexed region in the new text (UTF-16): tokens outside it are unchanged, only shifted. */
+  readonly relexStart: number;
+  readonly relexEnd: number;
   /** Tokens before → after, for the whole document. */
   readonly tokensBefore: number;
   readonly tokensAfter: number;
@@ -290,11 +293,11 @@ export class DocumentTokens {
     if (offset < 0 || deleteLength < 0 || offset + deleteLength > this.totalLength) {
       throw new RangeError(`edit [${offset}, +${deleteLength}) outside the document (length ${this.totalLength})`);
     }
-    if (deleteLength === 0 && insert.length === 0) return { relexedChunks: 0, tokensBefore, tokensAfter: tokensBefore };
+    if (deleteLength === 0 && insert.length === 0) return { relexedChunks: 0, relexStart: offset, relexEnd: offset, tokensBefore, tokensAfter: tokensBefore };
     if (this.blocks.length === 0) {
       const fresh = DocumentTokens.build(this.tokenizer, insert, { blockTarget: this.blockTarget });
       this.replaceAll(fresh.blocks);
-      return { relexedChunks: fresh.blocks.reduce((n, b) => n + b.chunkEnds.length, 0), tokensBefore, tokensAfter: this.totalTokens };
+      return { relexedChunks: fresh.blocks.reduce((n, b) => n + b.chunkEnds.length, 0), relexStart: 0, relexEnd: this.totalLength, tokensBefore, tokensAfter: this.totalTokens };
     }
     const oldLength = this.totalLength;
     const delta = insert.length - deleteLength;
@@ -421,7 +424,7 @@ export class DocumentTokens {
     w.flush();
     this.spliceBlocks(b0, b2 - b0 + 1, w.blocks);
     if (this.totalLength !== newLength) throw new Error(`internal: length ${this.totalLength} after edit, expected ${newLength}`);
-    return { relexedChunks: newChunkEnds.length, tokensBefore, tokensAfter: this.totalTokens };
+    return { relexedChunks: newChunkEnds.length, relexStart: S, relexEnd: S + i, tokensBefore, tokensAfter: this.totalTokens };
   }
 
   /**

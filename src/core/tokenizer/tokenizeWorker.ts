@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import type { RankTable } from './rankTable';
 import type { BpeTokenizer } from './bpeTokenizer';
+import { analyzeStructure, vocabularyOfBpe } from '../glitch/structural';
 import { lexToBlockArrays } from './documentTokens';
 import { isEncodingName, type EncodingName } from './encodings';
 import { loadBpeTokenizer } from './loadTokenizer';
@@ -27,6 +28,10 @@ if (parentPort) {
       if (!isEncodingName(req.encoding)) throw new Error(`unknown encoding ${String(req.encoding)}`);
       let tok = tokenizers.get(req.encoding);
       if (!tok) tokenizers.set(req.encoding, (tok = loadBpeTokenizer(req.encoding, ranksDir, tables)));
+      if (req.kind === 'structure') {
+        post({ type: 'structure', id: req.id, report: analyzeStructure(vocabularyOfBpe(tok)) });
+        return;
+      }
       if (req.kind === 'count') {
         post({ type: 'count', id: req.id, tokens: tok.count(req.text) });
         return;

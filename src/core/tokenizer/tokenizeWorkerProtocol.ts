@@ -1,8 +1,10 @@
+import type { StructuralReport } from '../glitch/structural';
+
 /** Messages between BackgroundTokenizer (extension host) and tokenizeWorker (worker thread). */
 export interface WorkerRequest {
   readonly id: number;
   /** tokenize: Tokenscope's engine, block arrays back. reference: tiktoken's WASM build, ids back. count: a number back. */
-  readonly kind: 'tokenize' | 'reference' | 'count';
+  readonly kind: 'tokenize' | 'reference' | 'count' | 'structure';
   readonly encoding: string;
   readonly text: string;
   readonly blockTarget: number;
@@ -22,5 +24,6 @@ export type WorkerResponse =
     }
   | { readonly type: 'reference'; readonly id: number; readonly ids: Uint32Array; readonly ms: number }
   | { readonly type: 'count'; readonly id: number; readonly tokens: number }
+  | { readonly type: 'structure'; readonly id: number; readonly report: StructuralReport }
   | { readonly type: 'cancelled'; readonly id: number }
   | { readonly type: 'error'; readonly id: number; readonly message: string };

@@ -7,6 +7,7 @@ import type { BpeTokenizer } from '../../core/tokenizer/bpeTokenizer';
 import { DocumentTokens } from '../../core/tokenizer/documentTokens';
 import type { EncodingName } from '../../core/tokenizer/encodings';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
+import type { TrackedEdit } from '../../core/glitch/glitchTracker';
 import type { Configuration } from '../../configuration';
 
 /** Documents (and single inserts) above this many UTF-16 units are tokenized in the worker (~5 ms of work). */
@@ -18,6 +19,13 @@ export type ModelState =
   | { readonly kind: 'ready'; readonly encoding: EncodingName; readonly model: DocumentTokens }
   | { readonly kind: 'building'; readonly encoding: EncodingName; readonly progress: number }
   | { readonly kind: 'error'; readonly encoding: EncodingName; readonly message: string };
+
+/** The edits of one change event as the model applied them (see DocumentTokens.applyEdit). */
+export interface ModelEditEvent {
+  readonly document: vscode.TextDocument;
+  readonly model: DocumentTokens;
+  readonly edits: readonly TrackedEdit[];
+}
 
 interface PendingEdit {
   readonly offset: number;
@@ -45,6 +53,12 @@ export class TokenModels extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<vscode.TextDocument>());
   /** Fires after a document's model was built, updated or failed. */
   readonly onDidChange = this.changed.event;
+  private readonly edited = this._register(new vscode.EventEmitter<ModelEditEvent>());
+  /**
+   * Fires (before onDidChange) when a ready model absorbed the edits of one change event
+   * incrementally; a model that was rebuilt instead is a new object (consumers compare identity).
+   */
+  readonly onDidEdit = this.edited.event;
   private readonly log: ILogger;
   private clock = 0;
 
@@ -193,15 +207,20 @@ export class TokenModels extends Disposable {
       this.changed.fire(e.document);
       return;
     }
+    const edits: TrackedEdit[] = [];
     try {
       // Changes of one event apply in order, each against the result of the previous one.
-      for (const c of e.contentChanges) s.model.applyEdit(c.rangeOffset, c.rangeLength, c.text);
+      for (const c of e.contentChanges) {
+        const st = s.model.applyEdit(c.rangeOffset, c.rangeLength, c.text);
+        edits.push({ offset: c.rangeOffset, deleteLength: c.rangeLength, insertLength: c.text.length, relexStart: st.relexStart, relexEnd: st.relexEnd });
+      }
     } catch (err) {
       this.log.error(`incremental update failed, rebuilding: ${errorMessage(err)}`);
       this.rebuild(entry);
       return;
     }
     this.checkLength(entry);
+    if (entry.state === s) this.edited.fire({ document: e.document, model: s.model, edits });
     this.changed.fire(e.document);
   }
 

@@ -1,0 +1,114 @@
+import { SpanBuffer, type DocumentTokens } from '../tokenizer/documentTokens';
+import type { GlitchIndex, GlitchInfo } from './glitchIndex';
+
+/** One flagged place in a document (UTF-16 offsets). */
+export interface GlitchFinding {
+  readonly start: number;
+  readonly end: number;
+  readonly info: GlitchInfo;
+  /** Index of the token in the document, for findings on tokens (not on text patterns). */
+  readonly tokenIndex?: number;
+}
+
+/** One edit as the token model applied it: the change and the chunks it re-lexed (new offsets). */
+export interface TrackedEdit {
+  readonly offset: number;
+  readonly deleteLength: number;
+  readonly insertLength: number;
+  readonly relexStart: number;
+  readonly relexEnd: number;
+}
+
+/**
+ * The glitch findings of one document, kept up to date with its token model: after an edit only the
+ * re-lexed chunks (for token findings) and the edited text plus the longest pattern around it (for
+ * text findings) are scanned again; every other finding just shifts. Cost per edit: O(chunks
+ * re-lexed + findings), independent of the document's size.
+ */
+export class GlitchTracker {
+  private list: GlitchFinding[] = [];
+  private readonly spans = new SpanBuffer();
+
+  constructor(
+    readonly index: GlitchIndex,
+    private model: DocumentTokens,
+  ) {
+    this.rescan(0, model.length);
+  }
+
+  get findings(): readonly GlitchFinding[] {
+    return this.list;
+  }
+
+  /** Everything again (after a rebuild of the token model). */
+  reset(model: DocumentTokens): void {
+    this.model = model;
+    this.list = [];
+    this.rescan(0, model.length);
+  }
+
+  /** Applies the edits of one change event, in order, then rescans what they touched. */
+  applyEdits(edits: readonly TrackedEdit[]): void {
+    const dirty: [number, number][] = [];
+    const margin = this.index.maxPatternLength;
+    for (const e of edits) {
+      const delta = e.insertLength - e.deleteLength;
+      const oldEnd = e.offset + e.deleteLength;
+      // shift everything behind the edit (findings and earlier dirty ranges)
+      const shift = (o: number): number => (o >= oldEnd ? o + delta : o > e.offset ? e.offset : o);
+      this.list = this.list
+        .filter((f) => !(f.start < oldEnd && f.end > e.offset))
+        .map((f) => (f.start >= oldEnd ? { ...f, start: f.start + delta, end: f.end + delta } : f));
+      for (const d of dirty) {
+        d[0] = shift(d[0]);
+        d[1] = shift(d[1]);
+      }
+      dirty.push([Math.min(e.relexStart, e.offset - margin), Math.max(e.relexEnd, e.offset + e.insertLength + margin)]);
+    }
+    dirty.sort((a, b) => a[0] - b[0]);
+    for (let i = 0; i < dirty.length; i++) {
+      const a = dirty[i]![0];
+      let b = dirty[i]![1];
+      while (i + 1 < dirty.length && dirty[i + 1]![0] <= b) b = Math.max(b, dirty[++i]![1]);
+      this.rescan(Math.max(0, a), Math.min(this.model.length, b));
+    }
+  }
+
+  /** Replaces the findings overlapping [start, end) with a fresh scan of that range. */
+  private rescan(start: number, end: number): void {
+    if (end <= start && this.model.length > 0) return;
+    const fresh: GlitchFinding[] = [];
+    const ix = this.index;
+    if (ix.byId.size > 0) {
+      this.model.tokensInRangeInto(start, end, Number.MAX_SAFE_INTEGER, this.spans);
+      const s = this.spans;
+      for (let i = 0; i < s.length; i++) {
+        const info = ix.byId.get(s.ids[i]!);
+        if (info) fresh.push({ start: s.starts[i]!, end: s.ends[i]!, info, tokenIndex: s.indexes[i]! });
+      }
+    }
+    if (ix.patterns.length > 0) {
+      // patterns overlapping [start, end) may begin up to maxPatternLength - 1 before it
+      const from = Math.max(0, start - ix.maxPatternLength + 1);
+      const to = Math.min(this.model.length, end + ix.maxPatternLength - 1);
+      const text = this.model.getText(from, to);
+      ix.matchText(text, (a, b, info) => {
+        if (from + b > start && from + a < end) fresh.push({ start: from + a, end: from + b, info });
+      });
+    }
+    const kept = this.list.filter((f) => !(f.start < end && f.end > start));
+    this.list = mergeSorted(kept, fresh.sort((a, b) => a.start - b.start));
+  }
+}
+
+function mergeSorted(a: GlitchFinding[], b: GlitchFinding[]): GlitchFinding[] {
+  if (b.length === 0) return a;
+  const out: GlitchFinding[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start)) out.push(a[i++]!);
+    else out.push(b[j++]!);
+  }
+  return out;
+}

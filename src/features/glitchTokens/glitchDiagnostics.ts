@@ -1,0 +1,229 @@
+import * as vscode from 'vscode';
+import { Disposable } from '../../common/dispose';
+import { withComponent, type ILogger } from '../../common/logger';
+import type { EvidenceStrength } from '../../core/glitch/curated';
+import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glitchIndex';
+import { glitchRewrites } from '../../core/glitch/glitchRewrites';
+import { GlitchTracker, type GlitchFinding } from '../../core/glitch/glitchTracker';
+import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
+import type { Configuration, GlitchSeverity } from '../../configuration';
+import type { TokenModels } from '../tokenModel/tokenModels';
+import type { GlitchIndexes } from './glitchIndexes';
+
+export const GLITCH_CODE = 'glitch-token';
+
+interface Tracked {
+  readonly document: vscode.TextDocument;
+  model: DocumentTokens;
+  index: GlitchIndex;
+  tracker: GlitchTracker;
+}
+
+/** A finding as published, for tests and the report. */
+export interface PublishedFinding {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+  readonly kind: GlitchKind;
+  readonly id: number;
+  readonly severity: GlitchSeverity;
+}
+
+const RANK: Record<GlitchSeverity, number> = { off: 0, hint: 1, information: 2, warning: 3 };
+/** The strongest severity a kind of evidence may carry: reports of observed misbehaviour warn, weaker evidence informs. */
+const CAP: Record<EvidenceStrength, GlitchSeverity> = { strong: 'warning', medium: 'information', weak: 'information' };
+const TO_VSCODE: Record<Exclude<GlitchSeverity, 'off'>, vscode.DiagnosticSeverity> = {
+  hint: vscode.DiagnosticSeverity.Hint,
+  information: vscode.DiagnosticSeverity.Information,
+  warning: vscode.DiagnosticSeverity.Warning,
+};
+
+/**
+ * Glitch-token diagnostics: every open document with a token model gets a GlitchTracker for its
+ * encoding's index; each change event updates it incrementally (only what the edit re-lexed) and
+ * republishes. Also the hover that explains a finding (what, why, evidence, source) and quick fixes
+ * that rewrite the text so it tokenizes differently, showing the tokens before and after.
+ */
+export class GlitchDiagnostics extends Disposable implements vscode.HoverProvider, vscode.CodeActionProvider {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection('tokenscope-glitch'));
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly published = new Map<string, PublishedFinding[]>();
+  private readonly log: ILogger;
+  /** Time of the last incremental update (tracker + publish), ms; read by the benchmark. */
+  lastUpdateMs = 0;
+
+  constructor(
+    private readonly models: TokenModels,
+    private readonly indexes: GlitchIndexes,
+    private readonly config: Configuration,
+    logger: ILogger,
+  ) {
+    super();
+    this.log = withComponent(logger, 'glitch');
+    this._register(
+      models.onDidEdit((e) => {
+        const t = this.tracked.get(e.document.uri.toString());
+        if (!t || t.model !== e.model) return;
+        const t0 = performance.now();
+        t.tracker.applyEdits(e.edits);
+        this.publish(t);
+        this.lastUpdateMs = performance.now() - t0;
+      }),
+    );
+    // After onDidEdit: a rebuilt model (new object), a first model, or a model that became ready.
+    this._register(models.onDidChange((d) => this.refresh(d)));
+    this._register(indexes.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document, true))));
+    this._register(config.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.refresh(d, true))));
+    this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.refresh(e.document))));
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.tracked.delete(d.uri.toString());
+        this.published.delete(d.uri.toString());
+        this.collection.delete(d.uri);
+      }),
+    );
+    this._register(vscode.languages.registerHoverProvider({ scheme: '*' }, this));
+    this._register(vscode.languages.registerCodeActionsProvider({ scheme: '*' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
+    vscode.window.visibleTextEditors.forEach((e) => this.refresh(e.document));
+  }
+
+  /** What is published for a document (tests, report). */
+  findings(document: vscode.TextDocument): readonly PublishedFinding[] {
+    return this.published.get(document.uri.toString()) ?? [];
+  }
+
+  /** (Re)starts tracking a document when its model or index changed; `force` rebuilds even if unchanged. */
+  private refresh(document: vscode.TextDocument, force = false): void {
+    const key = document.uri.toString();
+    if (document.isClosed) return;
+    const settings = this.config.forDocument(document);
+    const visible = vscode.window.visibleTextEditors.some((e) => e.document === document);
+    if (!settings.glitch.enabled || (!visible && !this.tracked.has(key))) {
+      if (this.tracked.delete(key) || this.published.has(key)) {
+        this.published.delete(key);
+        this.collection.delete(document.uri);
+      }
+      return;
+    }
+    const state = this.models.get(document);
+    if (state.kind !== 'ready') return;
+    const index = this.indexes.get(state.encoding);
+    const t = this.tracked.get(key);
+    if (t && !force && t.model === state.model && t.index === index) return;
+    const t0 = performance.now();
+    const tracker = new GlitchTracker(index, state.model);
+    const entry: Tracked = { document, model: state.model, index, tracker };
+    this.tracked.set(key, entry);
+    this.publish(entry);
+    this.log.trace(`${key}: ${tracker.findings.length} findings in ${(performance.now() - t0).toFixed(1)} ms`);
+  }
+
+  private severityOf(info: GlitchInfo, document: vscode.TextDocument): GlitchSeverity {
+    const g = this.config.forDocument(document).glitch;
+    const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
+    const cap = CAP[info.strength];
+    return RANK[setting] < RANK[cap] ? setting : cap;
+  }
+
+  private publish(t: Tracked): void {
+    const doc = t.document;
+    if (doc.isClosed) return;
+    const out: vscode.Diagnostic[] = [];
+    const pub: PublishedFinding[] = [];
+    for (const f of t.tracker.findings) {
+      const severity = this.severityOf(f.info, doc);
+      if (severity === 'off') continue;
+      const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end)), message(f), TO_VSCODE[severity]);
+      d.source = 'Tokenscope';
+      d.code = GLITCH_CODE;
+      out.push(d);
+      pub.push({ start: f.start, end: f.end, text: f.info.text, kind: f.info.kind, id: f.info.id, severity });
+    }
+    this.collection.set(doc.uri, out);
+    this.published.set(doc.uri.toString(), pub);
+  }
+
+  private findingAt(document: vscode.TextDocument, offset: number): GlitchFinding | undefined {
+    const t = this.tracked.get(document.uri.toString());
+    return t?.tracker.findings.find((f) => f.start <= offset && offset < f.end && this.severityOf(f.info, document) !== 'off');
+  }
+
+  provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
+    const f = this.findingAt(document, document.offsetAt(position));
+    if (!f) return undefined;
+    const i = f.info;
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${KIND_TITLE[i.kind]}** \`${escapeMd(visible(i.text))}\` — ${i.tokenizer} token ${i.id}\n\n`);
+    md.appendMarkdown(`${i.why}\n\n`);
+    md.appendMarkdown(`*Evidence:* ${i.evidence}\n\n`);
+    if (i.reference) md.appendMarkdown(`*Source:* ${i.reference}\n\n`);
+    md.appendMarkdown(`*Applies to:* ${i.scope === 'model' ? `the model ${i.model ?? ''}` : `every model using ${i.tokenizer}`} · evidence ${i.strength}`);
+    const t = this.tracked.get(document.uri.toString());
+    if (t) {
+      const rewrites = glitchRewrites(document.getText(new vscode.Range(document.positionAt(f.start), document.positionAt(f.end))), i, t.model.tokenizer, t.index);
+      if (rewrites.length) {
+        md.appendMarkdown('\n\n---\n\nQuick fixes:\n');
+        for (const r of rewrites) md.appendMarkdown(`\n- ${r.title}: \`${escapeMd(r.before)}\` → \`${escapeMd(r.after)}\``);
+      }
+    }
+    return new vscode.Hover(md, new vscode.Range(document.positionAt(f.start), document.positionAt(f.end)));
+  }
+
+  provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    const t = this.tracked.get(document.uri.toString());
+    if (!t) return [];
+    const actions: vscode.CodeAction[] = [];
+    for (const d of context.diagnostics) {
+      if (d.source !== 'Tokenscope' || d.code !== GLITCH_CODE) continue;
+      const f = this.findingAt(document, document.offsetAt(d.range.start));
+      if (!f) continue;
+      const text = document.getText(d.range);
+      for (const r of glitchRewrites(text, f.info, t.model.tokenizer, t.index)) {
+        const a = new vscode.CodeAction(`${r.title}: ${shorten(r.before)} (${r.tokensBefore}) → ${shorten(r.after)} (${r.tokensAfter} tokens)`, vscode.CodeActionKind.QuickFix);
+        a.edit = new vscode.WorkspaceEdit();
+        a.edit.replace(document.uri, d.range, r.replacement);
+        a.diagnostics = [d];
+        actions.push(a);
+      }
+    }
+    return actions;
+  }
+}
+
+const KIND_TITLE: Record<GlitchKind, string> = {
+  curated: 'Glitch token',
+  model: 'Under-trained token',
+  unreachable: 'Unreachable token',
+  specialText: 'Special-token text',
+};
+
+function visible(s: string): string {
+  return s.replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '→');
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/`/g, 'ˋ');
+}
+
+function shorten(s: string): string {
+  return s.length > 48 ? `${s.slice(0, 45)}…` : s;
+}
+
+function message(f: GlitchFinding): string {
+  const i = f.info;
+  const token = `"${visible(i.text)}" (${i.tokenizer} #${i.id})`;
+  switch (i.kind) {
+    case 'curated':
+      return `Glitch token ${token}: ${i.scope === 'model' ? `reported for ${i.model ?? 'a model'}` : 'reported'} — models fail to read or repeat it.`;
+    case 'model':
+      return `Under-trained token ${token} of ${i.model ?? 'the local model'}.`;
+    case 'unreachable':
+      return `${token} is a vocabulary token the tokenizer never produces: the model never saw it in training.`;
+    case 'specialText':
+      return `Text of the special token ${i.text} (${i.tokenizer} #${i.id}): counted as text here; an API that parses special tokens would treat it as a control token.`;
+  }
+}
+
+export function register(models: TokenModels, indexes: GlitchIndexes, config: Configuration, logger: ILogger): GlitchDiagnostics {
+  return new GlitchDiagnostics(models, indexes, config, logger);
+}
