@@ -18,5 +18,7 @@ export interface BenchResult {
 export interface BenchSuite {
   /** Common prefix of the ids it produces, used by --filter before the suite runs. */
   readonly prefix: string;
+  /** Further id prefixes, for a suite that measures two things in one session. */
+  readonly alsoPrefixes?: readonly string[];
   run(log: (line: string) => void): Promise<BenchResult[]>;
 }

@@ -14,11 +14,13 @@ import type { BenchResult, BenchSuite } from './types';
  */
 const suite: BenchSuite = {
   prefix: 'decorations.',
+  alsoPrefixes: ['glitch.diagnostics.'],
   run: async (log) => {
     await Promise.resolve();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-bench-'));
     const file = path.join(dir, 'big.js');
-    const base = concat(jsCorpus(2_200_000));
+    // a reported r50k glitch token every ~100 KB, for the glitch-diagnostics phase
+    const base = concat(jsCorpus(2_200_000)).replace(/\n/g, (m, offset: number) => (offset % 100_000 < 60 ? '\n// " SolidGoldMagikarp"\n' : m));
     let text = base;
     while (text.length < 10_000_000) text += base;
     fs.writeFileSync(file, sliceToBytes(text, 10_000_000));
@@ -35,12 +37,14 @@ const suite: BenchSuite = {
       { env: { ...process.env, TOKENSCOPE_BENCH_RESULT: result, TOKENSCOPE_BENCH_FILE: file }, encoding: 'utf8' },
     );
     if (!fs.existsSync(result)) throw new Error(`extension-host benchmark failed:\n${r.stdout}\n${r.stderr}`);
-    const data = JSON.parse(fs.readFileSync(result, 'utf8')) as { refreshMs: number[]; cpuMs: number[]; phases: number[][]; overlapsGc: boolean[]; gcPauses: number[]; rssBaselineMb: number; rssMb: number; tokens: number };
+    const data = JSON.parse(fs.readFileSync(result, 'utf8')) as { refreshMs: number[]; cpuMs: number[]; glitchMs: number[]; glitchCpuMs: number[]; glitchFindings: number; phases: number[][]; overlapsGc: boolean[]; gcPauses: number[]; rssBaselineMb: number; rssMb: number; tokens: number };
     fs.rmSync(dir, { recursive: true, force: true });
     const p99 = percentile(data.refreshMs, 99);
     if (data.cpuMs.length !== data.refreshMs.length) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
-    const cpuP99 = percentile(data.cpuMs, 99);
-    log(`thread CPU per refresh: p50 ${percentile(data.cpuMs, 50).toFixed(2)} ms, p99 ${cpuP99.toFixed(2)} ms`);
+    // Thread CPU time is counted in scheduler ticks here (0 or ~4 ms per sample): only its mean is exact.
+    const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+    const cpuMean = mean(data.cpuMs);
+    log(`thread CPU per refresh: mean ${cpuMean.toFixed(2)} ms (tick-quantized per sample, exact on average)`);
     const clean = data.refreshMs.filter((_, i) => !data.overlapsGc[i]);
     const p99NoGc = percentile(clean, 99);
     log(
@@ -52,16 +56,27 @@ const suite: BenchSuite = {
     const slow = data.refreshMs.map((v, i) => [v, i] as const).sort((a, b) => b[0] - a[0]).slice(0, 5);
     log(`phases of the slowest [window, tokens, segments, send] (ms): ${slow.map(([, i]) => (data.phases[i] ?? []).map((x) => x.toFixed(1)).join('/')).join('; ')}`);
     log(`extension host RSS: ${data.rssBaselineMb.toFixed(0)} MB before opening the file, ${data.rssMb.toFixed(0)} MB with it open and decorated`);
+    const gP99 = percentile(data.glitchMs, 99);
+    const gCpu = mean(data.glitchCpuMs);
+    log(`glitch diagnostics (${data.glitchFindings} findings): wall p50 ${percentile(data.glitchMs, 50).toFixed(2)} ms, p99 ${gP99.toFixed(2)} ms; thread CPU mean ${gCpu.toFixed(2)} ms`);
     const results: BenchResult[] = [
       {
         id: 'decorations.refresh.p99.10mb',
-        value: cpuP99,
+        value: p99,
         unit: 'ms',
         target: '≤ 5 ms',
-        met: cpuP99 <= 5,
-        note: 'CPU time of the extension-host thread per refresh; wall time is in .wall (inflated by the renderer and server sharing 2 cores)',
+        met: p99 <= 5,
+        note: `wall time in the extension host; p50 ${percentile(data.refreshMs, 50).toFixed(2)} ms; thread CPU mean ${cpuMean.toFixed(2)} ms; without refreshes overlapping a host GC pause ${p99NoGc.toFixed(2)} ms`,
       },
-      { id: 'decorations.refresh.p99.10mb.wall', value: p99, unit: 'ms', note: `wall time; p50 ${percentile(data.refreshMs, 50).toFixed(2)} ms; without refreshes overlapping a host GC pause: ${p99NoGc.toFixed(2)} ms` },
+      { id: 'decorations.refresh.cpu.mean.10mb', value: cpuMean, unit: 'ms', note: 'mean CPU time of the extension-host thread per refresh' },
+      {
+        id: 'glitch.diagnostics.p99.10mb',
+        value: gP99,
+        unit: 'ms',
+        target: '≤ 5 ms',
+        met: gP99 <= 5,
+        note: `wall time in the extension host per update (tracker + publishing ${data.glitchFindings} diagnostics); thread CPU mean ${gCpu.toFixed(2)} ms`,
+      },
       { id: 'decorations.hostrss', value: data.rssMb, unit: 'MB', note: `extension host process (all extensions); ${data.rssBaselineMb.toFixed(0)} MB before the 10 MB file was opened` },
     ];
     return results;

@@ -23,8 +23,9 @@ const all = [];
 let failed = false;
 for (const f of suites) {
   const { default: suite } = await import(path.join(root, OUT, 'bench', f)).then((m) => m.default ?? m);
-  const prefix = suite?.prefix ?? '';
-  if (filter && !prefix.startsWith(filter) && !filter.startsWith(prefix)) continue;
+  const prefixes = [suite?.prefix ?? '', ...(suite?.alsoPrefixes ?? [])];
+  const prefix = prefixes.join(', ');
+  if (filter && !prefixes.some((p) => p.startsWith(filter) || filter.startsWith(p))) continue;
   console.log(`\n# ${f} (${prefix}*)`);
   const out = await new Promise((resolve) => {
     let text = '';

@@ -35,6 +35,7 @@ export interface TokenscopeApi {
     inspector(): InspectorRendered | undefined;
     glitchFindings(document: vscode.TextDocument): readonly PublishedFinding[];
     glitchHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
+    glitchLastUpdate(): { readonly version: number; readonly ms: number; readonly cpuMs: number | undefined } | undefined;
   };
 }
 
@@ -86,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       inspector: () => inspector.lastRendered,
       glitchFindings: (d) => glitch.findings(d),
       glitchHover: (d, p) => glitch.provideHover(d, p),
+      glitchLastUpdate: () => glitch.lastUpdate,
     },
   };
 }

@@ -73,6 +73,9 @@ export async function run(): Promise<void> {
       console.log(`[bench] edit ${k}: doc v${doc.version}, before v${before}, boundaries v${b?.version} enabled ${b?.enabled}, model ${api.internal.modelState(doc).kind}`);
       throw e;
     });
+    // let the renderer repaint before the next edit: on 2 cores it would otherwise compete with
+    // the extension host for the CPU exactly while the next refresh is measured
+    await sleep(60);
     if (k < 0) continue;
     refreshMs.push(s.refreshMs);
     startedAt.push(s.startedAt ?? 0);
@@ -86,5 +89,35 @@ export async function run(): Promise<void> {
   global.gc?.();
   const rssMb = process.memoryUsage().rss / 1048576;
   fs.writeFileSync(out, JSON.stringify({ refreshMs, cpuMs, phases, overlapsGc, gcPauses, rssBaselineMb, rssMb, tokens: api.internal.modelState(doc).kind === 'ready' ? (api.internal.modelState(doc) as { model: { tokenCount: number } }).model.tokenCount : 0 }));
+  // Glitch diagnostics: same file under r50k_base (where " SolidGoldMagikarp" is a reported glitch
+  // token; the file has one every ~100 KB), the same kind of edits.
+  await vscode.workspace.getConfiguration('tokenscope').update('encoding', 'r50k_base', vscode.ConfigurationTarget.Global);
+  await waitFor('the r50k model', () => {
+    const s = api.internal.modelState(doc);
+    return s.kind === 'ready' && s.encoding === 'r50k_base' ? true : undefined;
+  }, 120000);
+  const glitchFindings = await waitFor('glitch findings', () => {
+    const f = api.internal.glitchFindings(doc);
+    return f.length > 0 ? f.length : undefined;
+  }, 60000);
+  console.log(`[bench] ${glitchFindings} glitch findings`);
+  const glitchMs: number[] = [];
+  const glitchCpuMs: number[] = [];
+  for (let k = -20; k < 200; k++) {
+    const pos = new vscode.Position(line + 5 + (Math.floor((k + 20) / 2) % 20), 0);
+    const before = doc.version;
+    const ok = await editor.edit((e) => ((k + 20) % 2 === 1 ? e.delete(new vscode.Range(pos, pos.translate(0, 1))) : e.insert(pos, 'x')), { undoStopBefore: false, undoStopAfter: false });
+    if (!ok || doc.version === before) throw new Error(`edit ${k} did not apply`);
+    const u = await waitFor('a glitch update', () => {
+      const x = api.internal.glitchLastUpdate();
+      return x && x.version === doc.version ? x : undefined;
+    }, 10000);
+    await sleep(60);
+    if (k < 0) continue;
+    glitchMs.push(u.ms);
+    if (u.cpuMs !== undefined) glitchCpuMs.push(u.cpuMs);
+  }
+  await vscode.workspace.getConfiguration('tokenscope').update('encoding', undefined, vscode.ConfigurationTarget.Global);
+  fs.writeFileSync(out, JSON.stringify({ ...(JSON.parse(fs.readFileSync(out, 'utf8')) as object), glitchMs, glitchCpuMs, glitchFindings }));
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }

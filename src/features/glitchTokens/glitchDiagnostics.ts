@@ -8,6 +8,7 @@ import { GlitchTracker, type GlitchFinding } from '../../core/glitch/glitchTrack
 import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
 import type { Configuration, GlitchSeverity } from '../../configuration';
 import type { TokenModels } from '../tokenModel/tokenModels';
+import { threadCpuMs } from '../../common/threadCpu';
 import type { GlitchIndexes } from './glitchIndexes';
 
 export const GLITCH_CODE = 'glitch-token';
@@ -49,8 +50,8 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private readonly tracked = new Map<string, Tracked>();
   private readonly published = new Map<string, PublishedFinding[]>();
   private readonly log: ILogger;
-  /** Time of the last incremental update (tracker + publish), ms; read by the benchmark. */
-  lastUpdateMs = 0;
+  /** The last incremental update (tracker + publish): wall and this thread's CPU time, ms; read by the benchmark. */
+  lastUpdate: { readonly version: number; readonly ms: number; readonly cpuMs: number | undefined } | undefined;
 
   constructor(
     private readonly models: TokenModels,
@@ -65,9 +66,11 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
         const t = this.tracked.get(e.document.uri.toString());
         if (!t || t.model !== e.model) return;
         const t0 = performance.now();
+        const c0 = threadCpuMs();
         t.tracker.applyEdits(e.edits);
         this.publish(t);
-        this.lastUpdateMs = performance.now() - t0;
+        const c1 = threadCpuMs();
+        this.lastUpdate = { version: e.document.version, ms: performance.now() - t0, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
       }),
     );
     // After onDidEdit: a rebuilt model (new object), a first model, or a model that became ready.

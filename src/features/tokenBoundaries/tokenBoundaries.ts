@@ -6,6 +6,7 @@ import { SpanBuffer } from '../../core/tokenizer/documentTokens';
 import type { Configuration } from '../../configuration';
 import type { TokenModels } from '../tokenModel/tokenModels';
 import { PositionMapper } from './positionMapper';
+import { threadCpuMs } from '../../common/threadCpu';
 
 /** Palette slots; tokens cycle through them by index. Matches `tokenscope.tokenNBackground` colours. */
 export const PALETTE_SIZE = 6;
@@ -244,15 +245,6 @@ export class TokenBoundaries extends Disposable {
     this.states.set(s.uri, s);
     this.changed.fire(s);
   }
-}
-
-type ThreadCpuUsage = () => { user: number; system: number };
-const threadCpuUsage = (process as unknown as { threadCpuUsage?: ThreadCpuUsage }).threadCpuUsage;
-/** This thread's CPU time in ms, or undefined on runtimes without process.threadCpuUsage. */
-function threadCpuMs(): number | undefined {
-  if (!threadCpuUsage) return undefined;
-  const u = threadCpuUsage();
-  return (u.user + u.system) / 1000;
 }
 
 export function register(models: TokenModels, config: Configuration, logger: ILogger): TokenBoundaries {
