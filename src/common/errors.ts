@@ -21,3 +21,37 @@ export function isAbortError(e: unknown): boolean {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** How a completion backend failed (see BackendError). */
+export type BackendErrorCode =
+  | 'model-missing'
+  | 'model-corrupt'
+  | 'model-no-fim'
+  | 'server-down'
+  | 'timeout'
+  | 'http'
+  | 'malformed'
+  | 'truncated'
+  | 'unsupported'
+  | 'aborted';
+
+/**
+ * A completion backend failed in a known way. `code` drives the status bar state and its action
+ * ("Pick model…", "Show log"); `detail` goes to the log.
+ */
+export class BackendError extends TokenscopeError {
+  constructor(
+    readonly backendCode: BackendErrorCode,
+    message: string,
+    options?: { cause?: unknown; status?: number },
+  ) {
+    super(`backend-${backendCode}`, message, options);
+    this.name = 'BackendError';
+    this.status = options?.status;
+  }
+  readonly status: number | undefined;
+}
+
+export function isBackendError(e: unknown, code?: BackendErrorCode): e is BackendError {
+  return e instanceof BackendError && (code === undefined || e.backendCode === code);
+}

@@ -1,0 +1,64 @@
+import type { IDisposable } from '../../common/dispose';
+import type { BackendErrorCode } from '../../common/errors';
+
+/** What a backend can do; the completion pipeline degrades to text-level features without token-level control. */
+export interface BackendCapabilities {
+  /** Native fill-in-the-middle (an infill endpoint, a suffix parameter, or FIM tokens we template ourselves). */
+  readonly infill: boolean;
+  readonly tokenize: boolean;
+  /** The model's vocabulary with raw token bytes (needed for byte-level token healing). */
+  readonly vocabulary: boolean;
+  /** Prompts given as token ids. */
+  readonly tokenPrompt: boolean;
+  /** Next-token distribution (top-k) after a prompt. */
+  readonly nextTokenDistribution: boolean;
+  /** Per-token logit bias (a soft mask). */
+  readonly logitBias: boolean;
+  /** A batch of draft tokens verified in one forward pass, with KV rollback (lossless speculation). */
+  readonly verifyDraft: boolean;
+  /** The KV cache of a shared prompt prefix is reused between requests. */
+  readonly prefixCache: boolean;
+}
+
+export interface InfillRequest {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly maxTokens: number;
+  /** 0 = greedy. */
+  readonly temperature: number;
+  readonly stop?: readonly string[];
+  readonly signal?: AbortSignal;
+  /** Called with each new piece of text as it streams. */
+  readonly onText?: (chunk: string) => void;
+}
+
+export type StopReason = 'eos' | 'limit' | 'stop' | 'aborted';
+
+export interface InfillResult {
+  readonly text: string;
+  /** Generated token ids, when the backend reports them. */
+  readonly tokens?: readonly number[];
+  readonly stopReason: StopReason;
+  readonly promptTokens?: number;
+  readonly generatedTokens?: number;
+  /** Wall time to the first generated token and in total (ms), measured by the client. */
+  readonly firstTokenMs?: number;
+  readonly totalMs: number;
+}
+
+export type BackendHealth =
+  | { readonly ok: true; readonly detail: string }
+  | { readonly ok: false; readonly error: BackendErrorCode; readonly detail: string };
+
+export type { BackendErrorCode };
+
+export interface CompletionBackend extends IDisposable {
+  readonly kind: 'local' | 'llama-server' | 'ollama' | 'openai';
+  /** For labels and logs: the model file or server and model name. */
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  health(signal?: AbortSignal): Promise<BackendHealth>;
+  infill(request: InfillRequest): Promise<InfillResult>;
+  tokenize?(text: string, signal?: AbortSignal): Promise<number[]>;
+  detokenize?(tokens: readonly number[], signal?: AbortSignal): Promise<string>;
+}
