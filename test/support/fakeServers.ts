@@ -34,7 +34,7 @@ function chunks(s: string): string[] {
 
 export async function startFakeServer(protocol: Protocol, opts: FakeOptions): Promise<FakeServer> {
   const requests: { path: string; body: unknown }[] = [];
-  const state = { fault: opts.fault ?? ('none' as Fault) };
+  const state = { fault: opts.fault ?? ('none') };
   const delay = opts.delayMs ?? 2000;
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -76,7 +76,7 @@ export async function startFakeServer(protocol: Protocol, opts: FakeOptions): Pr
         const parts = chunks(opts.completion);
         if (protocol === 'llama-server') {
           if (path === '/health') return json({ status: 'ok' });
-          if (path === '/tokenize') return json({ tokens: Array.from(String((body as { content?: unknown }).content ?? ''), (c) => c.codePointAt(0)) });
+          if (path === '/tokenize') return json({ tokens: Array.from((body as { content?: string }).content ?? '', (c) => c.codePointAt(0)) });
           if (path === '/detokenize') return json({ content: String.fromCodePoint(...((body as { tokens: number[] }).tokens ?? [])) });
           if (path === '/completion') return json({ content: 'x', completion_probabilities: [{ id: 120, token: 'x', logprob: -0.1, top_logprobs: [{ id: 120, token: 'x', logprob: Math.log(0.9) }, { id: 121, token: 'y', logprob: Math.log(0.05) }] }] });
           if (path === '/infill') {
