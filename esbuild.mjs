@@ -16,8 +16,12 @@ copyFileSync(require.resolve('tiktoken/tiktoken_bg.wasm'), 'dist/tiktoken_bg.was
 buildRankFiles('dist/ranks');
 
 const ctx = await esbuild.context({
-  // The worker runs whole-document tokenization off the extension host thread.
-  entryPoints: { extension: 'src/extension.ts', tokenizeWorker: 'src/core/tokenizer/tokenizeWorker.ts' },
+  // Workers: whole-document tokenization and llama.cpp inference, both off the extension host thread.
+  entryPoints: {
+    extension: 'src/extension.ts',
+    tokenizeWorker: 'src/core/tokenizer/tokenizeWorker.ts',
+    localWorker: 'src/core/backend/local/localWorker.ts',
+  },
   bundle: true,
   format: 'cjs',
   platform: 'node',

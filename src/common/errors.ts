@@ -33,6 +33,8 @@ export type BackendErrorCode =
   | 'malformed'
   | 'truncated'
   | 'unsupported'
+  /** The llama.cpp process died (a native abort on a bad model, out of memory, killed). */
+  | 'engine-crashed'
   | 'aborted';
 
 /**

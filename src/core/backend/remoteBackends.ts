@@ -1,6 +1,7 @@
 import { BackendError } from '../../common/errors';
 import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult, StopReason } from './backend';
-import { cutAtStop, FIM_TEMPLATES, fimPrompt, type FimFamily } from './fimTemplates';
+import { Collector } from './collector';
+import { FIM_TEMPLATES, fimPrompt, type FimFamily } from './fimTemplates';
 import { requestJson, requestStream, type HttpOptions } from './http';
 
 export interface RemoteOptions {
@@ -37,32 +38,6 @@ function base(url: string): string {
 function obj(v: unknown, what: string, url: string): Record<string, unknown> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BackendError('malformed', `${url}: expected an object for ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`);
   return v as Record<string, unknown>;
-}
-
-/** Collects streamed text with stop strings and timing; shared by the three protocols. */
-class Collector {
-  text = '';
-  firstTokenMs: number | undefined;
-  stopped = false;
-  private readonly t0 = performance.now();
-
-  constructor(private readonly req: InfillRequest) {}
-
-  /** Adds a chunk; returns true when a stop string ended the completion. */
-  add(chunk: string): boolean {
-    if (!chunk) return false;
-    this.firstTokenMs ??= performance.now() - this.t0;
-    const before = this.text.length;
-    const cut = cutAtStop(this.text + chunk, this.req.stop ?? []);
-    this.text = cut.text;
-    if (this.text.length > before) this.req.onText?.(this.text.slice(before));
-    this.stopped = cut.stopped;
-    return cut.stopped;
-  }
-
-  result(stopReason: StopReason, extra: Partial<InfillResult> = {}): InfillResult {
-    return { text: this.text, stopReason: this.stopped ? 'stop' : stopReason, firstTokenMs: this.firstTokenMs, totalMs: performance.now() - this.t0, ...extra };
-  }
 }
 
 /**

@@ -1,0 +1,317 @@
+import * as path from 'path';
+import { fork, type ChildProcess } from 'child_process';
+import { BackendError, type BackendErrorCode } from '../../../common/errors';
+import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
+import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
+import { Collector } from '../collector';
+import { FIM_TEMPLATES } from '../fimTemplates';
+import type { LocalRequest, LocalResult, NextToken, WorkerCall, WorkerMessage } from './localProtocol';
+import { readModelInfo, type ModelInfo } from './modelInfo';
+
+export interface LocalBackendOptions {
+  readonly modelPath: string;
+  /** The engine's child-process script (dist/localWorker.js in the extension, out/… in tests). */
+  readonly workerScript: string;
+  /** KV cache size in tokens (capped at the model's training context). */
+  readonly contextSize?: number;
+  /** llama.cpp threads: 1 is fastest and steadiest on 2 cores (measured). */
+  readonly threads?: number;
+}
+
+/** Rejects with 'aborted' when the signal fires first (the promise itself runs on). */
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new BackendError('aborted', 'cancelled'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new BackendError('aborted', 'cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e)))),
+    );
+  });
+}
+
+interface Pending {
+  readonly resolve: (r: LocalResult) => void;
+  readonly reject: (e: Error) => void;
+  readonly onToken?: (t: number) => void;
+}
+
+type ResultOf<Op extends LocalResult['op']> = Extract<LocalResult, { op: Op }>;
+
+const ALL: BackendCapabilities = {
+  infill: true,
+  tokenize: true,
+  vocabulary: true,
+  tokenPrompt: true,
+  nextTokenDistribution: true,
+  logitBias: true,
+  verifyDraft: true,
+  prefixCache: true,
+};
+
+/**
+ * llama.cpp on this machine: node-llama-cpp in a child process, so inference never runs on the
+ * extension host's thread and a native crash never takes the extension host down (localWorker.ts).
+ * The vocabulary, its raw bytes and tokenization come from the GGUF file through Tokenscope's own
+ * exact tokenizer on this thread (no round trip); generation and the token-level session (prefill
+ * with KV-cache reuse, append, one-batch draft verification, rollback) go to the engine process.
+ * Every request takes an AbortSignal; cancelling a generation stops it after the current token.
+ */
+export class LocalBackend implements CompletionBackend {
+  readonly kind = 'local';
+  readonly capabilities = ALL;
+  readonly name: string;
+  private worker: ChildProcess | undefined;
+  /** The end of the engine's stderr, for error messages when it dies (bytes, capped). */
+  private stderrTail = '';
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private disposed = false;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly info: ModelInfo,
+    readonly tokenizer: GgufTokenizer,
+    private readonly options: LocalBackendOptions,
+  ) {
+    this.name = path.basename(info.path);
+  }
+
+  /** Reads the model's metadata (fails fast: missing, corrupt, no FIM), starts the worker, loads the weights. */
+  static async open(options: LocalBackendOptions, signal?: AbortSignal): Promise<LocalBackend> {
+    const { info, tokenizer } = readModelInfo(options.modelPath);
+    const b = new LocalBackend(info, tokenizer, options);
+    try {
+      b.ensureWorker(); // starts the engine, which loads the model first
+      const load = await abortable(b.loading!, signal);
+      if (load.op === 'load') b.load = load;
+    } catch (e) {
+      b.dispose();
+      throw e;
+    }
+    return b;
+  }
+
+  /** The engine's load result: context size (tokens) and load time (ms) of the last (re)start. */
+  load: { readonly contextSize: number; readonly loadMs: number } | undefined;
+
+  async health(): Promise<BackendHealth> {
+    await Promise.resolve();
+    if (this.disposed) return { ok: false, error: 'model-missing', detail: 'model unloaded' };
+    if (this.givenUp()) return { ok: false, error: 'engine-crashed', detail: 'llama.cpp crashed repeatedly; not restarted' };
+    return { ok: true, detail: `${this.name}${this.worker ? ' loaded' : ' (restarts on the next request)'}` };
+  }
+
+  tokenize(text: string): Promise<number[]> {
+    return Promise.resolve(Array.from(this.tokenizer.encode(text)));
+  }
+
+  detokenize(tokens: readonly number[]): Promise<string> {
+    return Promise.resolve(new TextDecoder().decode(this.tokenizer.decodeBytes(tokens)));
+  }
+
+  /** llama.cpp's own tokenization (in the worker), to check ours against it. */
+  async llamaTokenize(text: string, signal?: AbortSignal): Promise<number[]> {
+    return ((await this.call({ op: 'tokenize', text }, signal)) as ResultOf<'tokenize'>).tokens;
+  }
+
+  /** Requests waiting for the worker (0 when idle: cancelled requests release their entries). */
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /** The engine's process id (for the log and "Show Model Info"). */
+  get enginePid(): number | undefined {
+    return this.worker?.pid;
+  }
+
+  /** Whether the engine process (and the model in it) is alive. */
+  get loaded(): boolean {
+    return this.worker !== undefined;
+  }
+
+  /** The FIM prompt as token ids (markers as single tokens, text tokenized exactly as llama.cpp would). */
+  fimPrompt(prefix: string, suffix: string): number[] {
+    const f = this.info.fim;
+    const pre = Array.from(this.tokenizer.encode(prefix));
+    const suf = Array.from(this.tokenizer.encode(suffix));
+    return f.order === 'psm' ? [f.prefix, ...pre, f.suffix, ...suf, f.middle] : [f.suffix, ...suf, f.prefix, ...pre];
+  }
+
+  async infill(req: InfillRequest): Promise<InfillResult> {
+    const prompt = this.fimPrompt(req.prefix, req.suffix);
+    const family = this.info.fim.source === 'metadata' ? undefined : FIM_TEMPLATES[this.info.fim.source];
+    const c = new Collector({ ...req, stop: [...(req.stop ?? []), ...(family?.stop ?? [])] });
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    let stoppedByText = false;
+    const ac = new AbortController();
+    const onAbort = (): void => ac.abort();
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const r = await this.generate(
+        { prompt, maxTokens: req.maxTokens, temperature: req.temperature },
+        (t) => {
+          if (stoppedByText) return;
+          // stream: bytes of partial UTF-8 characters wait for the rest
+          if (c.add(decoder.decode(this.tokenizer.tokenBytes(t), { stream: true }))) {
+            stoppedByText = true;
+            ac.abort();
+          }
+        },
+        ac.signal,
+      );
+      if (!stoppedByText) c.add(decoder.decode());
+      if (req.signal?.aborted) throw new BackendError('aborted', 'cancelled');
+      return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length });
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  // ---- token-level session -----------------------------------------------------------------------
+
+  /** Generates from `prompt` (reusing the cached prefix), streaming each token. */
+  generate(
+    request: { prompt: readonly number[]; maxTokens: number; temperature: number; seed?: number; stopTokens?: readonly number[]; bias?: readonly (readonly [number, number])[] },
+    onToken?: (t: number) => void,
+    signal?: AbortSignal,
+  ): Promise<ResultOf<'generate'>> {
+    return this.call({ op: 'generate', ...request }, signal, onToken) as Promise<ResultOf<'generate'>>;
+  }
+
+  /** Makes the context `prompt` (keeping the longest cached prefix) and predicts the next token. */
+  prefill(prompt: readonly number[], topK = 0, signal?: AbortSignal): Promise<ResultOf<'prefill'>> {
+    return this.call({ op: 'prefill', prompt, topK }, signal) as Promise<ResultOf<'prefill'>>;
+  }
+
+  /** Adds tokens to the context and predicts the next token. */
+  async append(tokens: readonly number[], topK = 0, signal?: AbortSignal): Promise<NextToken> {
+    return ((await this.call({ op: 'append', tokens, topK }, signal)) as ResultOf<'append'>).next;
+  }
+
+  /** Verifies draft tokens against greedy decoding in one batch; rejected ones leave the context. */
+  verify(draft: readonly number[], signal?: AbortSignal): Promise<ResultOf<'verify'>> {
+    return this.call({ op: 'verify', draft }, signal) as Promise<ResultOf<'verify'>>;
+  }
+
+  /** Removes the last `count` tokens from the context (KV cache); returns the new length. */
+  async rollback(count: number, signal?: AbortSignal): Promise<number> {
+    return ((await this.call({ op: 'rollback', count }, signal)) as ResultOf<'rollback'>).length;
+  }
+
+  async contextTokens(): Promise<number[]> {
+    return ((await this.call({ op: 'state' })) as ResultOf<'state'>).tokens;
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  /** Crash times (ms, performance.now()) in the last minute: after 3 the engine is not restarted (a crash loop). */
+  private crashes: number[] = [];
+  private loading: Promise<LocalResult> | undefined;
+
+  private givenUp(): boolean {
+    const now = performance.now();
+    this.crashes = this.crashes.filter((t) => now - t < 60_000);
+    return this.crashes.length >= 3;
+  }
+
+  /**
+   * The engine process, started (and its model loaded) on first use and again after a crash: the
+   * load message goes first, so every later request finds the model in place.
+   */
+  private ensureWorker(): ChildProcess {
+    if (this.worker) return this.worker;
+    if (this.givenUp()) throw new BackendError('engine-crashed', `llama.cpp crashed ${this.crashes.length} times in a minute; not restarting it (pick the model again to retry)`);
+    // execArgv [] : never inherit the extension host's --inspect flags; 'advanced' serialization
+    // (structured clone) keeps token arrays cheap to pass.
+    const w = fork(this.options.workerScript, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.exited = new Promise((resolve) => w.once('exit', () => resolve()));
+    w.stderr?.setEncoding('utf8');
+    w.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-2000)));
+    w.on('message', (m: WorkerMessage) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      if (m.type === 'token') p.onToken?.(m.token);
+      else if (m.type === 'result') {
+        this.pending.delete(m.id);
+        p.resolve(m.result);
+      } else {
+        this.pending.delete(m.id);
+        p.reject(new BackendError(m.code as BackendErrorCode, m.message));
+      }
+    });
+    w.on('error', (e) => this.failAll(new BackendError('engine-crashed', `llama.cpp process failed: ${e.message}`, { cause: e })));
+    w.on('exit', (code, signal) => {
+      if (this.worker !== w) return;
+      this.worker = undefined;
+      this.crashes.push(performance.now());
+      const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+      this.failAll(new BackendError('engine-crashed', `llama.cpp process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`));
+    });
+    this.worker = w;
+    const o = this.options;
+    this.loading = this.send(w, { op: 'load', options: { modelPath: o.modelPath, contextSize: o.contextSize ?? 4096, threads: o.threads ?? 1 } });
+    // open() reports a failed load; after a restart the requests behind it fail with "no model loaded"
+    this.loading.then((r) => r.op === 'load' && (this.load = r), () => undefined);
+    return w;
+  }
+
+  private call(request: LocalRequest, signal?: AbortSignal, onToken?: (t: number) => void): Promise<LocalResult> {
+    if (this.disposed) return Promise.reject(new BackendError('model-missing', 'backend disposed'));
+    if (signal?.aborted) return Promise.reject(new BackendError('aborted', 'cancelled'));
+    let w: ChildProcess;
+    try {
+      w = this.ensureWorker();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+    return this.send(w, request, signal, onToken);
+  }
+
+  private send(w: ChildProcess, request: LocalRequest, signal?: AbortSignal, onToken?: (t: number) => void): Promise<LocalResult> {
+    const id = this.nextId++;
+    return new Promise<LocalResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (w.connected) w.send({ abort: id });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal?.removeEventListener('abort', onAbort);
+      this.pending.set(id, {
+        resolve: (r) => {
+          done();
+          resolve(r);
+        },
+        reject: (e) => {
+          done();
+          reject(e);
+        },
+        ...(onToken ? { onToken } : {}),
+      });
+      const msg: WorkerCall = { id, request };
+      w.send(msg);
+    });
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  /** Resolves when the engine process has exited (after dispose: the model's memory is released with it). */
+  whenExited(): Promise<void> {
+    return this.exited;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.failAll(new BackendError('aborted', 'backend disposed'));
+    const w = this.worker;
+    this.worker = undefined;
+    // SIGKILL: the engine holds nothing worth a graceful exit, and the OS frees the model at once
+    w?.kill('SIGKILL');
+    this.tokenizer.dispose();
+  }
+}

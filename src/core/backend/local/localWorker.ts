@@ -1,0 +1,201 @@
+/**
+ * Child-process entry: llama.cpp through node-llama-cpp, off the extension host. One model, one
+ * context, one sequence; requests run one at a time in arrival order. node-llama-cpp is ESM-only,
+ * hence `import()`.
+ *
+ * Why a child process and not a worker thread: terminating a worker while llama.cpp is inside a
+ * native call aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'", seen in this project's tests), and llama.cpp's GGML_ASSERTs abort() on some bad
+ * model files. In a worker either would take the extension host down with it; a child process
+ * dies alone, and killing it always frees the model's memory.
+ */
+import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mode': 'import' };
+import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
+import type { AbortCall, LocalRequest, LocalResult, NextToken, WorkerCall, WorkerMessage } from './localProtocol';
+
+type NodeLlamaCpp = typeof NodeLlamaCppModule;
+
+class WorkerError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+let lib: NodeLlamaCpp | undefined;
+let model: LlamaModel | undefined;
+let context: LlamaContext | undefined;
+let sequence: LlamaContextSequence | undefined;
+/** Greedy prediction after the last context token, when known (set by prefill/append/verify). */
+let pendingNext: number | undefined;
+const aborted = new Set<number>();
+
+async function load(modelPath: string, contextSize: number, threads: number): Promise<LocalResult> {
+  const t0 = performance.now();
+  lib ??= (await import('node-llama-cpp'));
+  const llama = await lib.getLlama({ gpu: false, build: 'never', skipDownload: true, maxThreads: threads, logLevel: lib.LlamaLogLevel.error, logger: () => undefined });
+  await context?.dispose();
+  await model?.dispose();
+  sequence = undefined;
+  try {
+    model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  } catch (e) {
+    throw new WorkerError('model-corrupt', `llama.cpp could not load ${modelPath}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  context = await model.createContext({ contextSize: Math.min(contextSize, model.trainContextSize), threads, sequences: 1 });
+  sequence = context.getSequence();
+  pendingNext = undefined;
+  return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0 };
+}
+
+function live(): { model: LlamaModel; sequence: LlamaContextSequence; lib: NodeLlamaCpp } {
+  if (!model || !sequence || !lib) throw new WorkerError('model-missing', 'no model loaded');
+  return { model, sequence, lib };
+}
+
+/** Keeps the longest common prefix of the KV cache with `prompt`; returns how many tokens it kept. */
+async function reuse(seq: LlamaContextSequence, prompt: readonly Token[]): Promise<number> {
+  const current = seq.contextTokens;
+  let common = 0;
+  const max = Math.min(current.length, prompt.length);
+  while (common < max && current[common] === prompt[common]) common++;
+  // at least the last prompt token must be evaluated again to get its next-token prediction
+  if (common === prompt.length) common--;
+  if (common < current.length) await seq.eraseContextTokenRanges([{ start: Math.max(0, common), end: current.length }]);
+  pendingNext = undefined;
+  return Math.max(0, common);
+}
+
+/** Evaluates `tokens` in one batch and returns the greedy next token and the top-k logits after the last. */
+async function evaluateNext(seq: LlamaContextSequence, tokens: readonly Token[], topK: number): Promise<NextToken> {
+  if (tokens.length === 0) throw new WorkerError('unsupported', 'nothing to evaluate');
+  const items = tokens.map((t, i) =>
+    i < tokens.length - 1 ? t : ([t, { generateNext: { token: true, options: { temperature: 0 }, ...(topK > 0 ? { logits: { filter: { tokens: [], includeTop: topK } } } : {}) } }] as const),
+  );
+  const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
+  const last = out[tokens.length - 1]?.next;
+  if (last?.token === undefined || last.token === null) throw new WorkerError('malformed', 'llama.cpp returned no next token');
+  pendingNext = last.token;
+  return { token: last.token, top: last.logits ? [...last.logits.entries()].slice(0, topK) : [] };
+}
+
+async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => void): Promise<LocalResult> {
+  switch (r.op) {
+    case 'load':
+      return load(r.options.modelPath, r.options.contextSize, r.options.threads);
+    case 'tokenize':
+      return { op: 'tokenize', tokens: [...live().model.tokenize(r.text, false)] };
+    case 'detokenize':
+      return { op: 'detokenize', text: live().model.detokenize(r.tokens as Token[], false) };
+    case 'state':
+      return { op: 'state', tokens: [...(sequence?.contextTokens ?? [])] };
+    case 'prefill': {
+      const { sequence: seq } = live();
+      const reused = await reuse(seq, r.prompt as Token[]);
+      const next = await evaluateNext(seq, r.prompt.slice(reused) as Token[], r.topK);
+      return { op: 'prefill', next, reused, evaluated: r.prompt.length - reused };
+    }
+    case 'append': {
+      const { sequence: seq } = live();
+      const next = await evaluateNext(seq, r.tokens as Token[], r.topK);
+      return { op: 'append', next, reused: seq.contextTokens.length - r.tokens.length, evaluated: r.tokens.length };
+    }
+    case 'verify': {
+      // Draft d0..dk-1 after the context: d0 must equal the pending greedy token; d_i must equal the
+      // greedy token after d_(i-1). One batch evaluates all drafts; rejected ones are erased again.
+      const { sequence: seq } = live();
+      if (pendingNext === undefined) throw new WorkerError('unsupported', 'verify needs a prefill or append first');
+      const start = seq.contextTokens.length;
+      const items = r.draft.map((t) => [t, { generateNext: { token: true, options: { temperature: 0 } } }] as const);
+      const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
+      let accepted = 0;
+      let expected = pendingNext;
+      while (accepted < r.draft.length && r.draft[accepted] === expected) {
+        const next = out[accepted]?.next.token;
+        if (next === undefined || next === null) throw new WorkerError('malformed', 'llama.cpp returned no next token');
+        expected = next;
+        accepted++;
+      }
+      if (accepted < r.draft.length) await seq.eraseContextTokenRanges([{ start: start + accepted, end: start + r.draft.length }]);
+      // `expected` is the greedy token after the accepted prefix; it is not in the context yet
+      pendingNext = undefined;
+      return { op: 'verify', accepted, next: expected };
+    }
+    case 'rollback': {
+      const { sequence: seq } = live();
+      const n = seq.contextTokens.length;
+      const count = Math.min(r.count, n);
+      if (count > 0) await seq.eraseContextTokenRanges([{ start: n - count, end: n }]);
+      pendingNext = undefined;
+      return { op: 'rollback', length: seq.contextTokens.length };
+    }
+    case 'generate': {
+      const { model: m, sequence: seq, lib: l } = live();
+      const t0 = performance.now();
+      const reused = await reuse(seq, r.prompt as Token[]);
+      const toEvaluate = r.prompt.slice(reused) as Token[];
+      let bias: InstanceType<NodeLlamaCpp['TokenBias']> | undefined;
+      if (r.bias?.length) {
+        bias = new l.TokenBias(m.tokenizer);
+        for (const [t, b] of r.bias) bias.set(t as Token, b === -Infinity ? 'never' : { logit: b });
+      }
+      const stop = new Set(r.stopTokens ?? []);
+      const tokens: number[] = [];
+      let promptMs = 0;
+      let stopReason: 'eos' | 'limit' | 'stop' | 'aborted' = 'limit';
+      const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
+      try {
+        for await (const token of gen) {
+          if (tokens.length === 0) promptMs = performance.now() - t0;
+          if (aborted.has(id)) {
+            stopReason = 'aborted';
+            break;
+          }
+          if (m.isEogToken(token)) {
+            stopReason = 'eos';
+            break;
+          }
+          tokens.push(token);
+          post({ id, type: 'token', token });
+          if (stop.has(token)) {
+            stopReason = 'stop';
+            break;
+          }
+          if (tokens.length >= r.maxTokens) break;
+        }
+      } finally {
+        await gen.return();
+      }
+      pendingNext = undefined;
+      return { op: 'generate', tokens, stopReason, evaluated: toEvaluate.length, reused, promptMs, genMs: performance.now() - t0 - promptMs };
+    }
+  }
+}
+
+const send = process.send?.bind(process);
+if (send) {
+  let queue = Promise.resolve();
+  // the parent went away (extension host closed or crashed): nothing left to serve
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (m: WorkerCall | AbortCall) => {
+    if ('abort' in m) {
+      aborted.add(m.abort);
+      return;
+    }
+    const post = (msg: WorkerMessage): void => {
+      if (process.connected) send(msg);
+    };
+    queue = queue.then(async () => {
+      try {
+        if (aborted.has(m.id)) throw new WorkerError('aborted', 'cancelled');
+        post({ id: m.id, type: 'result', result: await handle(m.id, m.request, post) });
+      } catch (e) {
+        post({ id: m.id, type: 'error', code: e instanceof WorkerError ? e.code : 'model-corrupt', message: e instanceof Error ? e.message : String(e) });
+      } finally {
+        aborted.delete(m.id);
+      }
+    });
+  });
+}
