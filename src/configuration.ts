@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './common/dispose';
 import type { ILogger } from './common/logger';
+import { FIM_TEMPLATES, type FimFamily } from './core/backend/fimTemplates';
 import { OPENAI_MODELS, type ModelInfo } from './core/pricing/models';
 import { isEncodingName, type EncodingName } from './core/tokenizer/encodings';
 
@@ -29,6 +30,26 @@ export interface ScopedSettings {
   readonly glitch: GlitchSettings;
 }
 
+export type BackendKind = 'local' | 'llama-server' | 'ollama' | 'openai' | 'off';
+const BACKEND_KINDS: readonly BackendKind[] = ['local', 'llama-server', 'ollama', 'openai', 'off'];
+
+/** The completion backend (machine-scoped where a setting names a file or an endpoint). */
+export interface BackendSettings {
+  readonly kind: BackendKind;
+  /** GGUF file; '' = the small model shipped with the extension. */
+  readonly modelPath: string;
+  /** KV cache size in tokens. */
+  readonly contextSize: number;
+  /** llama.cpp threads; 0 = automatic. */
+  readonly threads: number;
+  readonly serverUrl: string;
+  readonly serverModel: string;
+  /** Prompt FIM markers ourselves instead of the server's suffix support; undefined = server's support. */
+  readonly fimTemplate: FimFamily | undefined;
+  /** Idle timeout per request (ms). */
+  readonly timeoutMs: number;
+}
+
 /** Settings of the whole window. */
 export interface WindowSettings {
   readonly statusBarEnabled: boolean;
@@ -36,6 +57,7 @@ export interface WindowSettings {
   /** The model the status-bar tooltip prices against (built-in or custom). */
   readonly pricingModel: ModelInfo;
   readonly models: readonly ModelInfo[];
+  readonly backend: BackendSettings;
 }
 
 const SECTION = 'tokenscope';
@@ -108,7 +130,40 @@ export class Configuration extends Disposable {
       this.reportInvalid('pricing.model', wanted, 'gpt-4o');
       pricingModel = OPENAI_MODELS.find((m) => m.name === 'gpt-4o')!;
     }
-    return Object.freeze({ statusBarEnabled: this.bool(c, 'statusBar.enabled', true), boundariesMaxTokens: max, pricingModel, models });
+    return Object.freeze({ statusBarEnabled: this.bool(c, 'statusBar.enabled', true), boundariesMaxTokens: max, pricingModel, models, backend: this.readBackend(c) });
+  }
+
+  private readBackend(c: vscode.WorkspaceConfiguration): BackendSettings {
+    const kindRaw = c.get<unknown>('completion.backend', 'local');
+    const kind = BACKEND_KINDS.find((k) => k === kindRaw) ?? 'local';
+    if (kind !== kindRaw) this.reportInvalid('completion.backend', kindRaw, kind);
+    const tpl = c.get<unknown>('server.fimTemplate', 'auto');
+    const fimTemplate = typeof tpl === 'string' && tpl in FIM_TEMPLATES ? (tpl as FimFamily) : undefined;
+    if (tpl !== 'auto' && !fimTemplate) this.reportInvalid('server.fimTemplate', tpl, 'auto');
+    return Object.freeze({
+      kind,
+      modelPath: this.str(c, 'model.path', ''),
+      contextSize: this.int(c, 'model.contextSize', 4096, 256, 131072),
+      threads: this.int(c, 'model.threads', 0, 0, 64),
+      serverUrl: this.str(c, 'server.url', ''),
+      serverModel: this.str(c, 'server.model', ''),
+      fimTemplate,
+      timeoutMs: this.int(c, 'server.timeoutMs', 10000, 500, 600000),
+    });
+  }
+
+  private str(c: vscode.WorkspaceConfiguration, key: string, fallback: string): string {
+    const v = c.get<unknown>(key, fallback);
+    if (typeof v === 'string') return v.trim();
+    this.reportInvalid(key, v, fallback);
+    return fallback;
+  }
+
+  private int(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number): number {
+    const v = c.get<unknown>(key, fallback);
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return Math.floor(v);
+    this.reportInvalid(key, v, fallback);
+    return fallback;
   }
 
   private readCustomModels(raw: unknown): ModelInfo[] {

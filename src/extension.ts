@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { withComponent } from './common/logger';
+import { register as registerBackendCommands } from './commands/backendCommands';
 import { register as registerBoundaryCommands } from './commands/boundaryCommands';
 import { register as registerCountTokens } from './commands/countTokens';
 import { register as registerEditCommands } from './commands/editCommands';
@@ -11,6 +12,8 @@ import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
+import { BackendService, type BackendState } from './features/backend/backendService';
+import { register as registerBackendStatus } from './features/backend/backendStatus';
 import { register as registerDigitChunks } from './features/digitChunks/digitChunks';
 import { register as registerGlitchDiagnostics, type PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
 import { GlitchIndexes } from './features/glitchTokens/glitchIndexes';
@@ -36,6 +39,10 @@ export interface TokenscopeApi {
     glitchFindings(document: vscode.TextDocument): readonly PublishedFinding[];
     glitchHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
     glitchLastUpdate(): { readonly version: number; readonly ms: number; readonly cpuMs: number | undefined } | undefined;
+    backendState(): BackendState;
+    onDidChangeBackendState: vscode.Event<BackendState>;
+    backendStatusBar(): { text: string; tooltip: string; visible: boolean };
+    enginePid(): number | undefined;
   };
 }
 
@@ -57,6 +64,8 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const inspector = registerInspector(context.extensionUri, models, registry);
   const glitchIndexes = new GlitchIndexes(registry, background, logger);
   const glitch = registerGlitchDiagnostics(models, glitchIndexes, config, logger);
+  const backend = new BackendService(config, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger);
+  const backendStatus = registerBackendStatus(backend);
   context.subscriptions.push(
     tokenCount,
     boundaries,
@@ -73,6 +82,9 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     glitchIndexes,
     glitch,
     registerGlitchReport(registry, glitchIndexes, config),
+    backend,
+    backendStatus,
+    registerBackendCommands(backend, context, channel, logger),
   );
 
   logger.info(`Tokenscope ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (${vscode.env.appName} ${vscode.version})`);
@@ -88,6 +100,10 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       glitchFindings: (d) => glitch.findings(d),
       glitchHover: (d, p) => glitch.provideHover(d, p),
       glitchLastUpdate: () => glitch.lastUpdate,
+      backendState: () => backend.state,
+      onDidChangeBackendState: backend.onDidChangeState,
+      backendStatusBar: () => backendStatus.shown,
+      enginePid: () => backend.enginePid,
     },
   };
 }

@@ -15,3 +15,13 @@ export const COMMAND_SPLIT_CHUNKS = 'tokenscope.splitIntoChunks';
 export const COMMAND_SHOW_INSPECTOR = 'tokenscope.showInspector';
 export const COMMAND_STATUS_BAR_MENU = 'tokenscope.statusBarMenu';
 export const COMMAND_GLITCH_REPORT = 'tokenscope.glitchReport';
+export const COMMAND_BACKEND_MENU = 'tokenscope.backendMenu';
+export const COMMAND_PICK_MODEL = 'tokenscope.pickModel';
+export const COMMAND_DOWNLOAD_MODEL = 'tokenscope.downloadModel';
+export const COMMAND_SHOW_MODEL_INFO = 'tokenscope.showModelInfo';
+export const COMMAND_SELECT_BACKEND = 'tokenscope.selectBackend';
+export const COMMAND_TEST_COMPLETION = 'tokenscope.testCompletion';
+export const COMMAND_SET_API_KEY = 'tokenscope.setServerApiKey';
+export const COMMAND_SHOW_LOG = 'tokenscope.showLog';
+/** Internal (status-bar actions): forget a backend error and try again. */
+export const COMMAND_RETRY_BACKEND = 'tokenscope.retryBackend';

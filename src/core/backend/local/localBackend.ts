@@ -16,6 +16,8 @@ export interface LocalBackendOptions {
   readonly contextSize?: number;
   /** llama.cpp threads: 1 is fastest and steadiest on 2 cores (measured). */
   readonly threads?: number;
+  /** Called when the engine process dies unexpectedly (it restarts on the next request). */
+  readonly onCrash?: (e: BackendError) => void;
 }
 
 /** Rejects with 'aborted' when the signal fires first (the promise itself runs on). */
@@ -248,7 +250,9 @@ export class LocalBackend implements CompletionBackend {
       this.worker = undefined;
       this.crashes.push(performance.now());
       const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
-      this.failAll(new BackendError('engine-crashed', `llama.cpp process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`));
+      const e = new BackendError('engine-crashed', `llama.cpp process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
+      this.failAll(e);
+      this.options.onCrash?.(e);
     });
     this.worker = w;
     const o = this.options;

@@ -1,0 +1,244 @@
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Disposable } from '../../common/dispose';
+import { BackendError, errorMessage, isAbortError, isBackendError, type BackendErrorCode } from '../../common/errors';
+import { withComponent, type ILogger } from '../../common/logger';
+import type { BackendSettings, Configuration } from '../../configuration';
+import type { CompletionBackend, InfillRequest, InfillResult } from '../../core/backend/backend';
+import { LocalBackend } from '../../core/backend/local/localBackend';
+import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../../core/backend/remoteBackends';
+
+export const SECRET_API_KEY = 'tokenscope.server.apiKey';
+
+/** What the status bar shows; `label` names the model or server. */
+export type BackendState =
+  | { readonly kind: 'off' }
+  /** Configured, not loaded or contacted yet (the local model loads on first use). */
+  | { readonly kind: 'idle'; readonly label: string }
+  | { readonly kind: 'loading'; readonly label: string }
+  | { readonly kind: 'ready'; readonly label: string; readonly detail: string }
+  | { readonly kind: 'error'; readonly label: string; readonly code: BackendErrorCode; readonly message: string };
+
+/**
+ * Owns the one completion backend of the window: creates it from the settings on first use (the
+ * local model loads lazily: no memory or CPU spent until something needs it), recreates it when a
+ * backend setting changes, and turns every failure into a state (status bar) and one log line —
+ * never a popup. Features go through `infill`/`acquire` so that failures update the state.
+ */
+export class BackendService extends Disposable {
+  private backend: CompletionBackend | undefined;
+  private opening: Promise<CompletionBackend> | undefined;
+  private opened: AbortController | undefined;
+  private _state: BackendState;
+  private settings: BackendSettings;
+  private readonly changed = this._register(new vscode.EventEmitter<BackendState>());
+  readonly onDidChangeState = this.changed.event;
+  private readonly log: ILogger;
+  /** The last error message logged, so a failing backend logs once per distinct failure, not per keystroke. */
+  private lastLogged = '';
+
+  constructor(
+    private readonly config: Configuration,
+    /** The model shipped in the extension (media/models). */
+    readonly shippedModelPath: string,
+    private readonly workerScript: string,
+    private readonly secrets: vscode.SecretStorage,
+    logger: ILogger,
+  ) {
+    super();
+    this.log = withComponent(logger, 'backend');
+    this.settings = config.windowSettings.backend;
+    this._state = this.initialState();
+    this._register(
+      config.onDidChange(() => {
+        const next = config.windowSettings.backend;
+        if (JSON.stringify(next) === JSON.stringify(this.settings)) return;
+        this.settings = next;
+        this.log.info(`settings changed: ${this.describe()}`);
+        this.reset();
+      }),
+    );
+    this._register(
+      secrets.onDidChange((e) => {
+        if (e.key === SECRET_API_KEY && this.settings.kind === 'openai') this.reset();
+      }),
+    );
+  }
+
+  get state(): BackendState {
+    return this._state;
+  }
+
+  get kind(): BackendSettings['kind'] {
+    return this.settings.kind;
+  }
+
+  /** The GGUF file the local backend uses (the shipped model when the setting is empty). */
+  get modelPath(): string {
+    return this.settings.modelPath || this.shippedModelPath;
+  }
+
+  get usesShippedModel(): boolean {
+    return !this.settings.modelPath;
+  }
+
+  /** The local engine's process id, when one runs. */
+  get enginePid(): number | undefined {
+    return this.backend instanceof LocalBackend ? this.backend.enginePid : undefined;
+  }
+
+  /** The backend when it is already open (no loading). */
+  get current(): CompletionBackend | undefined {
+    return this.backend;
+  }
+
+  /** The backend, opening it (loading the model, checking the server) if needed. */
+  acquire(signal?: AbortSignal): Promise<CompletionBackend> {
+    if (this.backend) return Promise.resolve(this.backend);
+    if (this.settings.kind === 'off') return Promise.reject(new BackendError('unsupported', 'the completion backend is off (tokenscope.completion.backend)'));
+    if (this._state.kind === 'error' && this._state.code !== 'server-down' && this._state.code !== 'timeout' && this._state.code !== 'engine-crashed') {
+      // A bad model file stays bad until the settings change or the user retries: don't reload it per request.
+      return Promise.reject(new BackendError(this._state.code, this._state.message));
+    }
+    this.opening ??= this.open();
+    const p = this.opening;
+    if (!signal) return p;
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => reject(new BackendError('aborted', 'cancelled'));
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  /** Runs an infill, keeping the state in step (a backend that fails goes to its error state). */
+  async infill(request: InfillRequest): Promise<InfillResult> {
+    const b = await this.acquire(request.signal);
+    try {
+      const r = await b.infill(request);
+      if (this._state.kind !== 'ready') this.setState({ kind: 'ready', label: this.label(), detail: b.name });
+      return r;
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+  }
+
+  /** Forgets the error state and the open backend; the next use opens it again ("Retry"). */
+  reset(): void {
+    this.opened?.abort();
+    this.opened = undefined;
+    this.opening = undefined;
+    const b = this.backend;
+    this.backend = undefined;
+    b?.dispose();
+    this.lastLogged = '';
+    this.setState(this.initialState());
+  }
+
+  /** Records a failure of an operation on the backend (completion features call this too). */
+  fail(e: unknown): void {
+    if (isAbortError(e) || isBackendError(e, 'aborted')) return;
+    const code: BackendErrorCode = isBackendError(e) ? e.backendCode : 'malformed';
+    const message = errorMessage(e);
+    if (message !== this.lastLogged) {
+      this.lastLogged = message;
+      this.log.error(`${this.describe()}: ${code}: ${message}`);
+    }
+    // A crashed engine restarts by itself on the next request; show the state until then.
+    this.setState({ kind: 'error', label: this.label(), code, message });
+  }
+
+  private initialState(): BackendState {
+    return this.settings.kind === 'off' ? { kind: 'off' } : { kind: 'idle', label: this.label() };
+  }
+
+  private setState(s: BackendState): void {
+    this._state = s;
+    this.changed.fire(s);
+  }
+
+  /** Short label: the model file's name, or the server's host and model. */
+  label(): string {
+    const s = this.settings;
+    if (s.kind === 'local') return path.basename(this.modelPath).replace(/\.gguf$/i, '');
+    if (s.kind === 'off') return 'off';
+    let host = s.serverUrl;
+    try {
+      host = new URL(s.serverUrl).host;
+    } catch {
+      // shown as typed
+    }
+    return s.serverModel ? `${s.serverModel} @ ${host}` : host || '(no server URL)';
+  }
+
+  private describe(): string {
+    const s = this.settings;
+    return s.kind === 'local' ? `local ${this.modelPath}` : `${s.kind} ${s.serverUrl}${s.serverModel ? ` (${s.serverModel})` : ''}`;
+  }
+
+  private async open(): Promise<CompletionBackend> {
+    const ac = new AbortController();
+    this.opened = ac;
+    const s = this.settings;
+    this.setState({ kind: 'loading', label: this.label() });
+    const t0 = performance.now();
+    try {
+      const b = await this.create(s, ac.signal);
+      if (ac.signal.aborted) {
+        b.dispose();
+        throw new BackendError('aborted', 'settings changed while opening');
+      }
+      this.backend = b;
+      const ms = performance.now() - t0;
+      const detail = b instanceof LocalBackend ? `${b.info.architecture}, ${b.info.quantization}, context ${b.load?.contextSize ?? '?'} tokens, loaded in ${(ms / 1000).toFixed(1)} s` : b.name;
+      this.log.info(`ready: ${this.describe()} (${detail})`);
+      this.lastLogged = '';
+      this.setState({ kind: 'ready', label: this.label(), detail });
+      return b;
+    } catch (e) {
+      if (this.opened === ac) {
+        this.opening = undefined;
+        this.fail(e);
+      }
+      throw e;
+    }
+  }
+
+  private async create(s: BackendSettings, signal: AbortSignal): Promise<CompletionBackend> {
+    if (s.kind === 'local') {
+      const threads = s.threads || Math.max(1, Math.floor(os.availableParallelism() / 2));
+      return LocalBackend.open(
+        {
+          modelPath: this.modelPath,
+          workerScript: this.workerScript,
+          contextSize: s.contextSize,
+          threads,
+          // A crash while idle still shows (it restarts on the next request); one log line per crash.
+          onCrash: (e) => {
+            this.lastLogged = '';
+            this.fail(e);
+          },
+        },
+        signal,
+      );
+    }
+    if (!s.serverUrl) throw new BackendError('server-down', `no server URL: set tokenscope.server.url for the ${s.kind} backend`);
+    const apiKey = s.kind === 'openai' ? await this.secrets.get(SECRET_API_KEY) : undefined;
+    const opts = { url: s.serverUrl, timeoutMs: s.timeoutMs, ...(s.serverModel ? { model: s.serverModel } : {}), ...(apiKey ? { apiKey } : {}), ...(s.fimTemplate ? { fimTemplate: s.fimTemplate } : {}) };
+    const b = s.kind === 'llama-server' ? new LlamaServerBackend(opts) : s.kind === 'ollama' ? new OllamaBackend(opts) : new OpenAiCompatibleBackend(opts);
+    const h = await b.health(signal);
+    if (!h.ok) {
+      b.dispose();
+      throw new BackendError(h.error, h.detail);
+    }
+    return b;
+  }
+
+  override dispose(): void {
+    this.opened?.abort();
+    this.backend?.dispose();
+    this.backend = undefined;
+    super.dispose();
+  }
+}
