@@ -35,6 +35,16 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** Runs a command through the command palette, as a user would. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 10000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10000 });
+  await page.keyboard.press('Enter');
+}
+
 /** The text of Tokenscope's status-bar item (its DOM id is `<extension id>.<item id>`). */
 export async function tokenCountText(page: Page): Promise<string> {
   const item = page.locator('[id="tokenscope.tokenscope.tokenscope.tokenCount"]');
