@@ -2,7 +2,7 @@
 // Node process, prints a table and writes bench/results.json (an array of
 // { id, value, unit, peer, peerValue, ratio, target, met }).
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun, npx } from './run.mjs';
@@ -54,6 +54,9 @@ console.log('\n' + line(head));
 console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
 for (const r of rows) console.log(line(r));
 const normalized = all.map((r) => ({ id: r.id, value: r.value, unit: r.unit, peer: r.peer ?? null, peerValue: r.peerValue ?? null, ratio: r.ratio ?? null, target: r.target ?? null, met: r.met ?? null, ...(r.note ? { note: r.note } : {}) }));
-writeFileSync('bench/results.json', JSON.stringify(normalized, null, 2) + '\n');
-console.log(`\nwrote bench/results.json (${all.length} results)`);
+// A filtered run updates its own ids and keeps everyone else's results.
+const kept = filter && existsSync('bench/results.json') ? JSON.parse(readFileSync('bench/results.json', 'utf8')).filter((r) => !normalized.some((n) => n.id === r.id)) : [];
+const merged = [...kept, ...normalized].sort((a, b) => a.id.localeCompare(b.id));
+writeFileSync('bench/results.json', JSON.stringify(merged, null, 2) + '\n');
+console.log(`\nwrote bench/results.json (${all.length} results${kept.length ? `, ${kept.length} kept from earlier runs` : ''})`);
 process.exit(failed ? 1 : 0);
