@@ -16,11 +16,13 @@ copyFileSync(require.resolve('tiktoken/tiktoken_bg.wasm'), 'dist/tiktoken_bg.was
 buildRankFiles('dist/ranks');
 
 const ctx = await esbuild.context({
-  // Workers: whole-document tokenization and llama.cpp inference, both off the extension host thread.
+  // Workers and child processes: whole-document tokenization, llama.cpp inference, the under-trained
+  // token analysis — all off the extension host thread.
   entryPoints: {
     extension: 'src/extension.ts',
     tokenizeWorker: 'src/core/tokenizer/tokenizeWorker.ts',
     localWorker: 'src/core/backend/local/localWorker.ts',
+    modelAnalysisProcess: 'src/core/glitch/modelAnalysisProcess.ts',
   },
   bundle: true,
   format: 'cjs',

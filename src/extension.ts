@@ -10,6 +10,7 @@ import { register as registerGlitchReport } from './commands/glitchReport';
 import { register as registerTokenIdCommands } from './commands/tokenIdCommands';
 import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
+import type { ModelCandidate } from './core/glitch/glitchIndex';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
 import { BackendService, type BackendState } from './features/backend/backendService';
@@ -17,6 +18,7 @@ import { register as registerBackendStatus } from './features/backend/backendSta
 import { register as registerDigitChunks } from './features/digitChunks/digitChunks';
 import { register as registerGlitchDiagnostics, type PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
 import { GlitchIndexes } from './features/glitchTokens/glitchIndexes';
+import { register as registerModelCandidates } from './features/glitchTokens/modelCandidates';
 import { register as registerInspector, type InspectorRendered } from './features/inspector/inspectorPanel';
 import { register as registerBoundaries, type BoundaryState } from './features/tokenBoundaries/tokenBoundaries';
 import { register as registerTokenCount, type TokenCountSnapshot } from './features/tokenCount/tokenCountStatus';
@@ -43,6 +45,7 @@ export interface TokenscopeApi {
     onDidChangeBackendState: vscode.Event<BackendState>;
     backendStatusBar(): { text: string; tooltip: string; visible: boolean };
     enginePid(): number | undefined;
+    modelCandidates(): readonly ModelCandidate[];
   };
 }
 
@@ -85,6 +88,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     backend,
     backendStatus,
     registerBackendCommands(backend, context, channel, logger),
+    registerModelCandidates(backend, glitchIndexes, context, logger),
   );
 
   logger.info(`Tokenscope ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (${vscode.env.appName} ${vscode.version})`);
@@ -104,6 +108,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       onDidChangeBackendState: backend.onDidChangeState,
       backendStatusBar: () => backendStatus.shown,
       enginePid: () => backend.enginePid,
+      modelCandidates: () => glitchIndexes.modelCandidates,
     },
   };
 }

@@ -25,3 +25,4 @@ export const COMMAND_SET_API_KEY = 'tokenscope.setServerApiKey';
 export const COMMAND_SHOW_LOG = 'tokenscope.showLog';
 /** Internal (status-bar actions): forget a backend error and try again. */
 export const COMMAND_RETRY_BACKEND = 'tokenscope.retryBackend';
+export const COMMAND_FIND_UNDERTRAINED = 'tokenscope.findUndertrainedTokens';

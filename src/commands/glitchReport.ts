@@ -141,5 +141,11 @@ function render(scope: string, encodings: EncodingName[], files: number, rows: r
       out.push(`| ${r.file}:${r.line}:${r.column} | \`${text}\` | ${r.kind} | ${r.id} | ${r.why.replace(/\|/g, '\\|')} | ${(r.reference ?? '').replace(/\|/g, '\\|')} |`);
     }
   }
+  const model = indexes.modelCandidates;
+  if (model.length) {
+    out.push('', `## Under-trained candidates of ${model[0]!.model}`, '', `Warned about as text in documents (${model.length}; from **Find Under-trained Tokens of the Local Model**):`, '');
+    out.push('| rank | id | token | evidence |', '|---:|---:|---|---|');
+    for (const c of model.slice(0, 50)) out.push(`| ${c.rank + 1} | ${c.id} | \`${c.text.replace(/\|/g, '\\|').replace(/\n/g, '↵').replace(/ /g, '·')}\` | ${c.verified ? 'confirmed by prompting' : `${c.indicator} ${c.value.toPrecision(3)}`} |`);
+  }
   return out.join('\n') + '\n';
 }

@@ -12,7 +12,7 @@ const ALLOWED = [
   /^readme\.md$/i,
   /^changelog\.md$/i,
   /^LICENSE(\.txt)?$/,
-  /^dist\/(extension|tokenizeWorker|localWorker)\.js$/,
+  /^dist\/(extension|tokenizeWorker|localWorker|modelAnalysisProcess)\.js$/,
   /^dist\/ranks\/[a-z0-9_]+\.tkr$/,
   /^dist\/tiktoken_bg\.wasm$/,
   // llama.cpp's runtime for the engine process (see scripts/package.mjs): no sources, no types, one platform

@@ -76,18 +76,20 @@ export class GlitchIndex {
         ...(c.source.model ? { model: c.source.model } : {}),
       });
     }
+    // A local model's candidates are ids of *its* vocabulary, not of this encoding: they are matched
+    // as text (where the document contains the token's text, the model's tokenizer may produce it).
     for (const m of options.modelCandidates ?? []) {
-      if (ix.byId.has(m.id)) continue;
-      ix.byId.set(m.id, {
+      if (m.verified === false) continue; // it repeated the token fine when prompted
+      ix.addPattern({
         kind: 'model',
-        tokenizer: options.tokenizer,
+        tokenizer: m.model,
         id: m.id,
         text: m.text,
-        strength: m.verified ? 'strong' : 'medium',
-        why: `Likely under-trained in ${m.model}: its weights look like those of tokens the model never saw.`,
+        strength: m.verified ? 'strong' : 'weak',
+        why: `This text is token ${m.id} of ${m.model}, whose weights look like those of tokens the model never saw in training (under-trained).`,
         evidence:
           `Rank ${m.rank + 1} of the vocabulary by ${m.indicator} (${m.value.toPrecision(3)})` +
-          (m.verified === undefined ? '; not verified by prompting.' : m.verified ? '; the model failed to repeat it when prompted.' : '; it repeated it fine when prompted.'),
+          (m.verified ? '; prompted to repeat it, the model failed.' : '; not verified by prompting (run Find Under-trained Tokens and verify).'),
         reference: 'S. Land & M. Bartolo, "Fishing for Magikarp: Automatically Detecting Under-trained Tokens in Large Language Models", EMNLP 2024',
         scope: 'model',
         model: m.model,

@@ -42,9 +42,10 @@ function wordBreaks(s: string): number[] {
  * Ways to rewrite `text` (a flagged token's text as it stands in the document) so that it no longer
  * contains a flagged token: a zero-width space in the middle (invisible, keeps the meaning for
  * readers, changes the tokens), or a space between the words of an identifier. Each candidate is
- * tokenized before/after (on its own) and dropped if the result still has a flagged token.
+ * tokenized before/after (on its own) and dropped if the result still has a flagged token
+ * (`isFlagged`; a local model's candidate is checked with that model's tokenizer, passed as `tok`).
  */
-export function glitchRewrites(text: string, info: GlitchInfo, tok: RewriteTokenizer, index: GlitchIndex): GlitchRewrite[] {
+export function glitchRewrites(text: string, info: GlitchInfo, tok: RewriteTokenizer, index: GlitchIndex, isFlagged: (id: number) => boolean = (id) => index.byId.has(id)): GlitchRewrite[] {
   const beforeIds = tok.encode(text);
   const before = show(tok, beforeIds);
   const cps = [...text];
@@ -78,7 +79,7 @@ export function glitchRewrites(text: string, info: GlitchInfo, tok: RewriteToken
   for (const c of candidates) {
     if (c.replacement === text || cps.length === 0) continue;
     const afterIds = tok.encode(c.replacement);
-    if (Array.from(afterIds).some((id) => index.byId.has(id))) continue;
+    if (Array.from(afterIds).some(isFlagged)) continue;
     rewrites.push({ ...c, before, after: show(tok, afterIds), tokensBefore: beforeIds.length, tokensAfter: afterIds.length });
   }
   return rewrites;

@@ -3,7 +3,7 @@ import { Disposable } from '../../common/dispose';
 import { withComponent, type ILogger } from '../../common/logger';
 import type { EvidenceStrength } from '../../core/glitch/curated';
 import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glitchIndex';
-import { glitchRewrites } from '../../core/glitch/glitchRewrites';
+import { glitchRewrites, type GlitchRewrite } from '../../core/glitch/glitchRewrites';
 import { GlitchTracker, type GlitchFinding } from '../../core/glitch/glitchTracker';
 import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
 import type { Configuration, GlitchSeverity } from '../../configuration';
@@ -163,13 +163,20 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     md.appendMarkdown(`*Applies to:* ${i.scope === 'model' ? `the model ${i.model ?? ''}` : `every model using ${i.tokenizer}`} · evidence ${i.strength}`);
     const t = this.tracked.get(document.uri.toString());
     if (t) {
-      const rewrites = glitchRewrites(document.getText(new vscode.Range(document.positionAt(f.start), document.positionAt(f.end))), i, t.model.tokenizer, t.index);
+      const rewrites = this.rewrites(document.getText(new vscode.Range(document.positionAt(f.start), document.positionAt(f.end))), i, t);
       if (rewrites.length) {
         md.appendMarkdown('\n\n---\n\nQuick fixes:\n');
         for (const r of rewrites) md.appendMarkdown(`\n- ${r.title}: \`${escapeMd(r.before)}\` → \`${escapeMd(r.after)}\``);
       }
     }
     return new vscode.Hover(md, new vscode.Range(document.positionAt(f.start), document.positionAt(f.end)));
+  }
+
+  /** Rewrites checked with the tokenizer the finding is about (a local model's candidate: that model's). */
+  private rewrites(text: string, info: GlitchInfo, t: Tracked): GlitchRewrite[] {
+    const modelTok = this.indexes.modelTokenizer;
+    if (info.kind === 'model') return modelTok ? glitchRewrites(text, info, modelTok, t.index, (id) => id === info.id) : [];
+    return glitchRewrites(text, info, t.model.tokenizer, t.index);
   }
 
   provideCodeActions(document: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
@@ -181,7 +188,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
       const f = this.findingAt(document, document.offsetAt(d.range.start));
       if (!f) continue;
       const text = document.getText(d.range);
-      for (const r of glitchRewrites(text, f.info, t.model.tokenizer, t.index)) {
+      for (const r of this.rewrites(text, f.info, t)) {
         const a = new vscode.CodeAction(`${r.title}: ${shorten(r.before)} (${r.tokensBefore}) → ${shorten(r.after)} (${r.tokensAfter} tokens)`, vscode.CodeActionKind.QuickFix);
         a.edit = new vscode.WorkspaceEdit();
         a.edit.replace(document.uri, d.range, r.replacement);
@@ -219,7 +226,7 @@ function message(f: GlitchFinding): string {
     case 'curated':
       return `Glitch token ${token}: ${i.scope === 'model' ? `reported for ${i.model ?? 'a model'}` : 'reported'} — models fail to read or repeat it.`;
     case 'model':
-      return `Under-trained token ${token} of ${i.model ?? 'the local model'}.`;
+      return `"${visible(i.text)}" is token #${i.id} of ${i.model ?? 'the local model'}, likely under-trained (${i.strength === 'strong' ? 'confirmed by prompting' : 'by its weights; not verified'}).`;
     case 'unreachable':
       return `${token} is a vocabulary token the tokenizer never produces: the model never saw it in training.`;
     case 'specialText':

@@ -7,6 +7,7 @@ import { GlitchIndex, type ModelCandidate } from '../../core/glitch/glitchIndex'
 import type { StructuralReport } from '../../core/glitch/structural';
 import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
 import type { EncodingName } from '../../core/tokenizer/encodings';
+import type { GgufTokenizer } from '../../core/tokenizer/gguf/ggufTokenizer';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
 
 interface Entry {
@@ -22,7 +23,9 @@ interface Entry {
  */
 export class GlitchIndexes extends Disposable {
   private readonly entries = new Map<string, Entry>();
-  private readonly candidates = new Map<string, readonly ModelCandidate[]>();
+  private candidates: readonly ModelCandidate[] = [];
+  /** The analysed local model's tokenizer (rewrites of its candidates are checked with it). */
+  private _modelTokenizer: GgufTokenizer | undefined;
   private readonly changed = this._register(new vscode.EventEmitter<string>());
   /** Fires with the tokenizer name whose index changed. */
   readonly onDidChange = this.changed.event;
@@ -70,12 +73,32 @@ export class GlitchIndexes extends Disposable {
     }
   }
 
-  /** Under-trained candidates of a local model whose tokenizer is `tokenizer`. */
-  setModelCandidates(tokenizer: string, candidates: readonly ModelCandidate[]): void {
-    this.candidates.set(tokenizer, candidates);
-    const e = this.entries.get(tokenizer);
-    if (e) e.index = undefined;
-    this.changed.fire(tokenizer);
+  get modelTokenizer(): GgufTokenizer | undefined {
+    return this._modelTokenizer;
+  }
+
+  get modelCandidates(): readonly ModelCandidate[] {
+    return this.candidates;
+  }
+
+  /**
+   * Under-trained candidates of the analysed local model (empty: none). They apply to every
+   * encoding's index as text patterns; `tokenizer` (owned from now on) is that model's.
+   */
+  setModelCandidates(candidates: readonly ModelCandidate[], tokenizer: GgufTokenizer | undefined): void {
+    this.candidates = candidates;
+    if (this._modelTokenizer !== tokenizer) this._modelTokenizer?.dispose();
+    this._modelTokenizer = tokenizer;
+    for (const [name, e] of this.entries) {
+      e.index = undefined;
+      this.changed.fire(name);
+    }
+  }
+
+  override dispose(): void {
+    this._modelTokenizer?.dispose();
+    this._modelTokenizer = undefined;
+    super.dispose();
   }
 
   private startStructure(encoding: EncodingName, e: Entry): void {
@@ -110,7 +133,7 @@ export class GlitchIndexes extends Disposable {
       curated: curatedFor(encoding),
       ...(structural ? { structural, tokenText: (id: number) => utf8.decode(tok.tokenBytes(id)) } : {}),
       specials,
-      modelCandidates: this.candidates.get(encoding) ?? [],
+      modelCandidates: this.candidates,
     });
   }
 }
