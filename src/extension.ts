@@ -10,6 +10,7 @@ import { register as registerGlitchReport } from './commands/glitchReport';
 import { register as registerTokenIdCommands } from './commands/tokenIdCommands';
 import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
+import { LocalBackend } from './core/backend/local/localBackend';
 import type { ModelCandidate } from './core/glitch/glitchIndex';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
@@ -77,7 +78,10 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     registerDigitChunks(models, config),
     registerCountTokens(models),
     registerVerify(models, background, logger),
-    registerEncodingCommands(registry, background, config),
+    registerEncodingCommands(registry, background, config, () => {
+      const b = backend.current;
+      return b instanceof LocalBackend ? { name: b.name.replace(/\.gguf$/i, ''), count: (t) => b.tokenizer.count(t) } : undefined;
+    }),
     registerBoundaryCommands(boundaries),
     registerTokenIdCommands(registry, config),
     registerEditCommands(registry, config),

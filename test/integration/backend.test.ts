@@ -13,6 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ModelInfoResult } from '../../src/commands/backendCommands';
+import type { EncodingComparison } from '../../src/commands/encodingCommands';
 import type { InfillResult } from '../../src/core/backend/backend';
 import type { DownloadResult } from '../../src/core/download/downloader';
 import type { TokenscopeApi } from '../../src/extension';
@@ -69,6 +70,14 @@ describe('completion backend', function () {
     assert.match(r.markdown, /FIM prefix \/ suffix \/ middle \| 1 `<fim_prefix>` \/ 3 `<fim_suffix>` \/ 2 `<fim_middle>`/);
     assert.match(r.markdown, /draft verification.*\| yes/);
     assert.match(api.internal.backendStatusBar().tooltip, /ready/);
+
+    // "Compare Encodings" now includes the loaded model's own tokenizer
+    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def add(a, b):\n    return a + b\n' });
+    await vscode.window.showTextDocument(doc);
+    const cmp = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
+    assert.strictEqual(cmp.model?.name, 'tokenscope-fim-tiny');
+    assert.ok(cmp.model.tokens > 5 && cmp.model.tokens < 30, `${cmp.model.tokens} tokens`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('generates a completion while the extension host stays responsive (a 10 ms timer keeps firing)', async () => {
