@@ -62,13 +62,18 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const models = new TokenModels(registry, background, config, logger);
   context.subscriptions.push(config, registry, background, models);
 
-  const tokenCount = registerTokenCount(models, config, logger);
+  const backend = new BackendService(config, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger);
+  // The loaded local model's own tokenizer, for counts labelled with it (status tooltip, Compare Encodings).
+  const localModel = (): { name: string; count: (t: string) => number } | undefined => {
+    const b = backend.current;
+    return b instanceof LocalBackend ? { name: b.name.replace(/\.gguf$/i, ''), count: (t) => b.tokenizer.count(t) } : undefined;
+  };
+  const tokenCount = registerTokenCount(models, config, logger, localModel, backend.onDidChangeState);
   const boundaries = registerBoundaries(models, config, logger);
   const hover = registerHover(models, registry, config, boundaries);
   const inspector = registerInspector(context.extensionUri, models, registry);
   const glitchIndexes = new GlitchIndexes(registry, background, logger);
   const glitch = registerGlitchDiagnostics(models, glitchIndexes, config, logger);
-  const backend = new BackendService(config, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger);
   const backendStatus = registerBackendStatus(backend);
   context.subscriptions.push(
     tokenCount,
@@ -78,10 +83,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
     registerDigitChunks(models, config),
     registerCountTokens(models),
     registerVerify(models, background, logger),
-    registerEncodingCommands(registry, background, config, () => {
-      const b = backend.current;
-      return b instanceof LocalBackend ? { name: b.name.replace(/\.gguf$/i, ''), count: (t) => b.tokenizer.count(t) } : undefined;
-    }),
+    registerEncodingCommands(registry, background, config, localModel),
     registerBoundaryCommands(boundaries),
     registerTokenIdCommands(registry, config),
     registerEditCommands(registry, config),

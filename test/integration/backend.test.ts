@@ -77,6 +77,12 @@ describe('completion backend', function () {
     const cmp = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
     assert.strictEqual(cmp.model?.name, 'tokenscope-fim-tiny');
     assert.ok(cmp.model.tokens > 5 && cmp.model.tokens < 30, `${cmp.model.tokens} tokens`);
+    // and the status bar's tooltip counts the document with it too, labelled
+    const snap = await waitFor('a tooltip with the local model', () => {
+      const t = api.internal.tokenCount();
+      return t.kind === 'counted' && t.tooltip.includes('local model `tokenscope-fim-tiny`') ? t : undefined;
+    });
+    assert.match(snap.kind === 'counted' ? snap.tooltip : '', new RegExp(`local model \`tokenscope-fim-tiny\` \| ${cmp.model.tokens} \|`));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

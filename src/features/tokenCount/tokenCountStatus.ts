@@ -34,6 +34,18 @@ export type TokenCountSnapshot =
 const REFRESH_DELAY_MS = 30;
 
 /**
+ * The loaded local model's own tokenizer: its count goes into the tooltip (DESIGN §3.3: the count
+ * for the model actually used). Not incremental, so only for documents up to this many UTF-16
+ * units (≈7 ms at 36 MB/s), and once per document version.
+ */
+const LOCAL_MODEL_COUNT_LIMIT = 256 * 1024;
+
+export interface LocalModelCounter {
+  readonly name: string;
+  count(text: string): number;
+}
+
+/**
  * One status-bar item with the token count of the active editor: the document, or the selection when
  * there is one. Counts come from the document's incremental token model, so a refresh costs O(1)
  * for the document and O(selection) at most for selections (long selections reuse the model).
@@ -45,11 +57,15 @@ export class TokenCountStatus extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<TokenCountSnapshot>());
   readonly onDidChange = this.changed.event;
   private timer: NodeJS.Timeout | undefined;
+  /** Last local-model count: key `${model}\0${uri}\0${version}`. */
+  private localCount: { key: string; tokens: number } | undefined;
 
   constructor(
     private readonly models: TokenModels,
     private readonly config: Configuration,
     logger: ILogger,
+    private readonly localModel: () => LocalModelCounter | undefined = () => undefined,
+    onDidChangeLocalModel?: vscode.Event<unknown>,
   ) {
     super();
     this.log = withComponent(logger, 'tokenCount');
@@ -69,7 +85,21 @@ export class TokenCountStatus extends Disposable {
       }),
     );
     this._register(config.onDidChange(() => this.refresh()));
+    if (onDidChangeLocalModel) this._register(onDidChangeLocalModel(() => this.schedule()));
     this.refresh();
+  }
+
+  /** The local model's count of the whole document, when a model is loaded and the document is small enough. */
+  private localModelTokens(doc: vscode.TextDocument): { name: string; tokens: number } | undefined {
+    const m = this.localModel();
+    if (!m) return undefined;
+    const key = `${m.name}\0${doc.uri.toString()}\0${doc.version}`;
+    if (this.localCount?.key !== key) {
+      const text = doc.getText();
+      if (text.length > LOCAL_MODEL_COUNT_LIMIT) return undefined;
+      this.localCount = { key, tokens: m.count(text) };
+    }
+    return { name: m.name, tokens: this.localCount.tokens };
   }
 
   get snapshot(): TokenCountSnapshot {
@@ -136,14 +166,21 @@ export class TokenCountStatus extends Disposable {
         : `$(symbol-numeric) ${formatCount(selectionTokens)} of ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`;
     this.item.text = text;
     this.item.accessibilityInformation = { label: `${formatCount(shownTokens)} ${encoding} tokens${selectionTokens === undefined ? '' : ' selected'}, ${cpt} characters per token` };
-    const tooltip = this.tooltip(encoding, documentTokens, documentChars, selectionTokens, selectionChars);
+    const tooltip = this.tooltip(encoding, documentTokens, documentChars, selectionTokens, selectionChars, this.localModelTokens(doc));
     this.item.tooltip = tooltip;
     this.item.backgroundColor = undefined;
     this.item.show();
     this.publish({ kind: 'counted', uri, version: doc.version, encoding, documentTokens, documentChars, selectionTokens, selectionChars, text, tooltip: tooltip.value });
   }
 
-  private tooltip(encoding: EncodingName, docTokens: number, docChars: number, selTokens: number | undefined, selChars: number | undefined): vscode.MarkdownString {
+  private tooltip(
+    encoding: EncodingName,
+    docTokens: number,
+    docChars: number,
+    selTokens: number | undefined,
+    selChars: number | undefined,
+    local: { name: string; tokens: number } | undefined,
+  ): vscode.MarkdownString {
     const md = new vscode.MarkdownString(undefined, true);
     // Command links in the tooltip: only these two commands may run from it.
     md.isTrusted = { enabledCommands: [COMMAND_SET_ENCODING, COMMAND_SELECT_ENCODING] };
@@ -151,6 +188,7 @@ export class TokenCountStatus extends Disposable {
     md.appendMarkdown('| | tokens | chars/token |\n|---|---:|---:|\n');
     md.appendMarkdown(`| Document | ${formatCount(docTokens)} | ${formatCharsPerToken(docChars, docTokens)} |\n`);
     if (selTokens !== undefined && selChars !== undefined) md.appendMarkdown(`| Selection | ${formatCount(selTokens)} | ${formatCharsPerToken(selChars, selTokens)} |\n`);
+    if (local) md.appendMarkdown(`| Document, local model \`${local.name}\` | ${formatCount(local.tokens)} | ${formatCharsPerToken(docChars, local.tokens)} |\n`);
     const model = this.config.windowSettings.pricingModel;
     const tokens = selTokens ?? docTokens;
     const u = usage(model, tokens);
@@ -182,6 +220,12 @@ function shortName(e: EncodingName): string {
   return e === 'o200k_harmony' ? 'harmony' : e.replace(/_base$/, '');
 }
 
-export function register(models: TokenModels, config: Configuration, logger: ILogger): TokenCountStatus {
-  return new TokenCountStatus(models, config, logger);
+export function register(
+  models: TokenModels,
+  config: Configuration,
+  logger: ILogger,
+  localModel?: () => LocalModelCounter | undefined,
+  onDidChangeLocalModel?: vscode.Event<unknown>,
+): TokenCountStatus {
+  return new TokenCountStatus(models, config, logger, localModel, onDidChangeLocalModel);
 }
