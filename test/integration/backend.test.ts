@@ -82,7 +82,7 @@ describe('completion backend', function () {
       const t = api.internal.tokenCount();
       return t.kind === 'counted' && t.tooltip.includes('local model `tokenscope-fim-tiny`') ? t : undefined;
     });
-    assert.match(snap.kind === 'counted' ? snap.tooltip : '', new RegExp(`local model \`tokenscope-fim-tiny\` \| ${cmp.model.tokens} \|`));
+    assert.match(snap.kind === 'counted' ? snap.tooltip : '', new RegExp(`local model \`tokenscope-fim-tiny\` \\| ${cmp.model.tokens} \\|`));
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
