@@ -56,7 +56,7 @@ export function localModelReport(
     `| Vocabulary | ${info.vocabSize} tokens, ${info.tokenizerModel} (pre-tokenizer ${info.preTokenizer}) |`,
     `| BOS / EOS | ${tok(info.bos)} / ${tok(info.eos)} |`,
     `| FIM prefix / suffix / middle | ${tok(f.prefix)} / ${tok(f.suffix)} / ${tok(f.middle)} |`,
-    `| FIM order and source | ${f.order.toUpperCase()}, ${f.source === 'metadata' ? 'from the GGUF metadata' : `from the ${f.source} family's markers`} |`,
+    `| FIM order and source | ${f.order.toUpperCase()}, ${f.source === 'metadata' ? 'as llama.cpp resolves them (GGUF metadata or its marker table)' : `from the ${f.source} family's markers (llama.cpp does not resolve them)`} |`,
     `| Engine | llama.cpp via node-llama-cpp, separate process${extra.enginePid ? ` (pid ${extra.enginePid})` : ''} |`,
     '',
     '## Capabilities',

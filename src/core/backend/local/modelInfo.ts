@@ -18,6 +18,7 @@ export interface ModelInfo {
   readonly vocabSize: number;
   readonly tokenizerModel: string;
   readonly preTokenizer: string;
+  /** 'metadata': the ids llama.cpp resolves (GGUF keys, else its table of marker texts); a family: our fallback. middle is -1 in SPM order. */
   readonly fim: { readonly prefix: number; readonly suffix: number; readonly middle: number; readonly order: 'psm' | 'spm'; readonly source: 'metadata' | FimFamily };
   readonly eos: number | undefined;
   readonly bos: number | undefined;
