@@ -42,6 +42,8 @@ export interface BackendSettings {
   readonly contextSize: number;
   /** llama.cpp threads; 0 = automatic. */
   readonly threads: number;
+  /** Unload the local model after this long without a request (ms); 0 = never. */
+  readonly keepLoadedMs: number;
   readonly serverUrl: string;
   readonly serverModel: string;
   /** Prompt FIM markers ourselves instead of the server's suffix support; undefined = server's support. */
@@ -145,6 +147,7 @@ export class Configuration extends Disposable {
       modelPath: this.str(c, 'model.path', ''),
       contextSize: this.int(c, 'model.contextSize', 4096, 256, 131072),
       threads: this.int(c, 'model.threads', 0, 0, 64),
+      keepLoadedMs: this.num(c, 'model.keepLoadedMinutes', 15, 0, 24 * 60) * 60_000,
       serverUrl: this.str(c, 'server.url', ''),
       serverModel: this.str(c, 'server.model', ''),
       fimTemplate,
@@ -155,6 +158,13 @@ export class Configuration extends Disposable {
   private str(c: vscode.WorkspaceConfiguration, key: string, fallback: string): string {
     const v = c.get<unknown>(key, fallback);
     if (typeof v === 'string') return v.trim();
+    this.reportInvalid(key, v, fallback);
+    return fallback;
+  }
+
+  private num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number): number {
+    const v = c.get<unknown>(key, fallback);
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return v;
     this.reportInvalid(key, v, fallback);
     return fallback;
   }

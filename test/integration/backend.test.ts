@@ -54,7 +54,7 @@ describe('completion backend', function () {
     api = await activateExtension();
   });
   afterEach(async () => {
-    for (const k of ['completion.backend', 'model.path', 'server.url', 'server.model', 'server.timeoutMs']) await set(k, undefined);
+    for (const k of ['completion.backend', 'model.path', 'server.url', 'server.model', 'server.timeoutMs', 'model.keepLoadedMinutes']) await set(k, undefined);
     await vscode.commands.executeCommand('tokenscope.retryBackend');
   });
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -205,6 +205,25 @@ describe('completion backend', function () {
     } finally {
       server.close();
     }
+  });
+
+  it('unloads an idle local model (its process ends, its memory is returned) and loads it again on demand', async () => {
+    await set('model.keepLoadedMinutes', 0.02); // 1.2 s
+    await stateIs(api, (s) => s.kind === 'idle', 'idle after the settings change');
+    await vscode.commands.executeCommand('tokenscope.showModelInfo', { open: false });
+    const pid = await waitFor('engine pid', () => api.internal.enginePid());
+    await stateIs(api, (s) => s.kind === 'idle', 'unloaded');
+    assert.strictEqual(api.internal.enginePid(), undefined);
+    await waitFor('the engine process to end', () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    const r = await vscode.commands.executeCommand<InfillResult>('tokenscope.testCompletion', { maxTokens: 4 });
+    assert.ok(r.totalMs > 0);
   });
 
   it('an engine crash shows "Engine crashed" (no popup, the host lives on), and the next request restarts the engine', async () => {

@@ -37,6 +37,9 @@ export class BackendService extends Disposable {
   private readonly log: ILogger;
   /** The last error message logged, so a failing backend logs once per distinct failure, not per keystroke. */
   private lastLogged = '';
+  /** performance.now() of the last request, for unloading an idle local model. */
+  private lastUse = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Configuration,
@@ -95,6 +98,7 @@ export class BackendService extends Disposable {
 
   /** The backend, opening it (loading the model, checking the server) if needed. */
   acquire(signal?: AbortSignal): Promise<CompletionBackend> {
+    this.lastUse = performance.now();
     if (this.backend) return Promise.resolve(this.backend);
     if (this.settings.kind === 'off') return Promise.reject(new BackendError('unsupported', 'the completion backend is off (tokenscope.completion.backend)'));
     if (this._state.kind === 'error' && this._state.code !== 'server-down' && this._state.code !== 'timeout' && this._state.code !== 'engine-crashed') {
@@ -116,6 +120,7 @@ export class BackendService extends Disposable {
     const b = await this.acquire(request.signal);
     try {
       const r = await b.infill(request);
+      this.lastUse = performance.now();
       if (this._state.kind !== 'ready') this.setState({ kind: 'ready', label: this.label(), detail: b.name });
       return r;
     } catch (e) {
@@ -126,6 +131,8 @@ export class BackendService extends Disposable {
 
   /** Forgets the error state and the open backend; the next use opens it again ("Retry"). */
   reset(): void {
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
     this.opened?.abort();
     this.opened = undefined;
     this.opening = undefined;
@@ -147,6 +154,24 @@ export class BackendService extends Disposable {
     }
     // A crashed engine restarts by itself on the next request; show the state until then.
     this.setState({ kind: 'error', label: this.label(), code, message });
+  }
+
+  /**
+   * Unloads the local model once it has been idle for keepLoadedMs (its memory goes back to the
+   * system; the next request loads it again). Checked on a timer at a quarter of the period.
+   */
+  private armIdleUnload(): void {
+    clearInterval(this.idleTimer);
+    this.idleTimer = undefined;
+    const keep = this.settings.keepLoadedMs;
+    if (!(this.backend instanceof LocalBackend) || keep <= 0) return;
+    this.idleTimer = setInterval(() => {
+      if (!(this.backend instanceof LocalBackend) || this.backend.pendingRequests > 0) return;
+      const idle = performance.now() - this.lastUse;
+      if (idle < keep) return;
+      this.log.info(`unloading ${this.label()} after ${(idle / 60_000).toFixed(1)} min without requests`);
+      this.reset();
+    }, Math.max(250, keep / 4));
   }
 
   private initialState(): BackendState {
@@ -195,6 +220,8 @@ export class BackendService extends Disposable {
       this.log.info(`ready: ${this.describe()} (${detail})`);
       this.lastLogged = '';
       this.setState({ kind: 'ready', label: this.label(), detail });
+      this.lastUse = performance.now();
+      this.armIdleUnload();
       return b;
     } catch (e) {
       if (this.opened === ac) {
@@ -236,6 +263,7 @@ export class BackendService extends Disposable {
   }
 
   override dispose(): void {
+    clearInterval(this.idleTimer);
     this.opened?.abort();
     this.backend?.dispose();
     this.backend = undefined;
