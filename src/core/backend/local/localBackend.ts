@@ -144,7 +144,8 @@ export class LocalBackend implements CompletionBackend {
 
   async infill(req: InfillRequest): Promise<InfillResult> {
     const prompt = this.fimPrompt(req.prefix, req.suffix);
-    const family = this.info.fim.source === 'metadata' ? undefined : FIM_TEMPLATES[this.info.fim.source];
+    // end-of-generation tokens stop generation in the engine; the family's stop texts catch the rest
+    const family = this.info.family ? FIM_TEMPLATES[this.info.family] : undefined;
     const c = new Collector({ ...req, stop: [...(req.stop ?? []), ...(family?.stop ?? [])] });
     const decoder = new TextDecoder('utf-8', { fatal: false });
     let stoppedByText = false;

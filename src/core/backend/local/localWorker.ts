@@ -139,13 +139,20 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
       let bias: InstanceType<NodeLlamaCpp['TokenBias']> | undefined;
       if (r.bias?.length) {
         bias = new l.TokenBias(m.tokenizer);
-        for (const [t, b] of r.bias) bias.set(t as Token, b === -Infinity ? 'never' : { logit: b });
+        // TokenBias.set ignores end-of-generation tokens (node-llama-cpp 3.22, pinned); the sampler
+        // reads the map as is, so EOS/EOT/FIM-pad biases go into it directly.
+        const map = (bias as unknown as { _biases: Map<Token, number> })._biases;
+        for (const [t, b] of r.bias) {
+          if (m.isEogToken(t as Token)) map.set(t as Token, b);
+          else bias.set(t as Token, b === -Infinity ? 'never' : { logit: b });
+        }
       }
       const stop = new Set(r.stopTokens ?? []);
       const tokens: number[] = [];
       let promptMs = 0;
       let stopReason: 'eos' | 'limit' | 'stop' | 'aborted' = 'limit';
-      const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
+      // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
+      const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
       try {
         for await (const token of gen) {
           if (tokens.length === 0) promptMs = performance.now() - t0;

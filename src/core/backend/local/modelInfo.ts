@@ -22,6 +22,8 @@ export interface ModelInfo {
   readonly fim: { readonly prefix: number; readonly suffix: number; readonly middle: number; readonly order: 'psm' | 'spm'; readonly source: 'metadata' | FimFamily };
   readonly eos: number | undefined;
   readonly bos: number | undefined;
+  /** The code-model family recognised from the vocabulary's markers (its stop strings apply to completions). */
+  readonly family: FimFamily | undefined;
 }
 
 /** llama.cpp's `general.file_type` values (`llama_ftype`). */
@@ -63,11 +65,11 @@ export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufT
     quantization = top ? ggufTypeName(top[0]) : 'unknown';
   }
   const sp = tokenizer.special;
+  const family = detectFimFamily((t) => tokenizer.vocab.idOfText(t) !== undefined);
   let fim: ModelInfo['fim'] | undefined;
   if (sp.fimPre !== undefined && sp.fimSuf !== undefined && sp.fimMid !== undefined) {
     fim = { prefix: sp.fimPre, suffix: sp.fimSuf, middle: sp.fimMid, order: 'psm', source: 'metadata' };
   } else {
-    const family = detectFimFamily((t) => tokenizer.vocab.idOfText(t) !== undefined);
     if (family) {
       const t = FIM_TEMPLATES[family];
       const id = (s: string): number | undefined => tokenizer.vocab.idOfText(s.trim()) ?? tokenizer.vocab.idOfText(s);
@@ -96,6 +98,7 @@ export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufT
       fim,
       eos: sp.eos,
       bos: sp.bos,
+      family,
     },
     tokenizer,
   };

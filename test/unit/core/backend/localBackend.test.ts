@@ -100,6 +100,18 @@ describe('core/backend/local: llama.cpp in a child process with the shipped mode
     assert.strictEqual(pushed.tokens[0], forced);
   });
 
+  it('stops at end-of-generation with stopReason eos, and biases apply to EOS too (forced, then forbidden)', async () => {
+    const prompt = b.fimPrompt(PY_PREFIX, PY_SUFFIX);
+    const eos = b.info.eos!;
+    const forced = await b.generate({ prompt, maxTokens: 8, temperature: 0, bias: [[eos, 100]] });
+    assert.deepStrictEqual([forced.stopReason, forced.tokens], ['eos', []]);
+    // the later entry wins: EOS forbidden although it was just pushed up
+    const banned = await b.generate({ prompt, maxTokens: 3, temperature: 0, bias: [[eos, 100], [eos, -Infinity]] });
+    assert.strictEqual(banned.stopReason, 'limit');
+    assert.strictEqual(banned.tokens.length, 3);
+    assert.ok(!banned.tokens.includes(eos));
+  });
+
   it('verifies a draft batch exactly as step-by-step greedy decoding would, erasing rejected tokens', async () => {
     const prompt = b.fimPrompt(PY_PREFIX, PY_SUFFIX);
     const greedy = (await b.generate({ prompt, maxTokens: 12, temperature: 0 })).tokens;
