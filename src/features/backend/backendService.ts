@@ -251,6 +251,13 @@ export class BackendService extends Disposable {
       );
     }
     if (!s.serverUrl) throw new BackendError('server-down', `no server URL: set tokenscope.server.url for the ${s.kind} backend`);
+    let url: URL | undefined;
+    try {
+      url = new URL(s.serverUrl);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new BackendError('server-down', `tokenscope.server.url is not an http(s) URL: ${JSON.stringify(s.serverUrl)}`);
     const apiKey = s.kind === 'openai' ? await this.secrets.get(SECRET_API_KEY) : undefined;
     const opts = { url: s.serverUrl, timeoutMs: s.timeoutMs, ...(s.serverModel ? { model: s.serverModel } : {}), ...(apiKey ? { apiKey } : {}), ...(s.fimTemplate ? { fimTemplate: s.fimTemplate } : {}) };
     const b = s.kind === 'llama-server' ? new LlamaServerBackend(opts) : s.kind === 'ollama' ? new OllamaBackend(opts) : new OpenAiCompatibleBackend(opts);
