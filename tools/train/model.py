@@ -3,7 +3,7 @@
 RoPE convention: llama.cpp's LLAMA arch uses rope type NORM, which rotates ADJACENT pairs
 (x[2i], x[2i+1]) by theta_i = pos * base^(-2i/head_dim). This model does the same, so Q/K
 weights are exported unpermuted (HF checkpoints rotate halves and llama.cpp's converter permutes
-them instead). Checked against llama.cpp's logits by tools/train/verifyGguf.mjs.
+them instead). Checked against llama.cpp's logits by tools/train/verify.py (with llamaRun.mjs).
 
 Vocabulary: the model is trained on the ACTIVE vocabulary only (`n_active` rows). The output layer
 has one extra logit standing for all inactive tokens: their output rows are kept at zero (their
@@ -12,21 +12,43 @@ of the softmax -- exactly the full-vocabulary softmax with those rows frozen at 
 """
 import math
 
+import os
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
+def _cpu_has_fast_bf16():
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+# Matmul precision. bf16 is ~5x faster than fp32 where oneDNN has native bf16 (AVX-512 BF16 / AMX),
+# but emulated, hence far slower, elsewhere (measured on a 2-core AMD EPYC with AVX2 only: the first
+# 50 steps had not finished after 4 minutes, against 19 s on an AVX-512 BF16 machine). So bf16 only
+# where the CPU has it; TRAIN_PRECISION=bf16|fp32 forces one. Weights, optimizer state, softmax and
+# loss are fp32 either way.
+_forced = os.environ.get("TRAIN_PRECISION")
+COMPUTE_DTYPE = {"bf16": torch.bfloat16, "fp32": torch.float32}[_forced] if _forced else (
+    torch.bfloat16 if _cpu_has_fast_bf16() else torch.float32)
+USE_BF16 = COMPUTE_DTYPE == torch.bfloat16
+
+
 class ChunkedCrossEntropy(torch.autograd.Function):
     """Mean cross-entropy of logits h @ W.T (+ one constant column log_extra for the inactive
     tokens; target index == W.shape[0] means "an inactive token"), computed in row chunks of
-    `chunk` tokens with bf16 matmuls and fp32 softmax. Only the log-sum-exp per row is kept; the
+    `chunk` tokens with COMPUTE_DTYPE matmuls and fp32 softmax. Only the log-sum-exp per row is kept; the
     backward recomputes each chunk's logits, so the [tokens, vocab] matrix is never materialized
     (the logits pass stays in cache: 2x faster than linear + F.cross_entropy here)."""
 
     @staticmethod
     def forward(ctx, h, W, tgt, log_extra, chunk):
-        hb, Wb = h.to(torch.bfloat16), W.to(torch.bfloat16)
+        hb, Wb = h.to(COMPUTE_DTYPE), W.to(COMPUTE_DTYPE)
         N, V = h.shape[0], W.shape[0]
         lse, tl = torch.empty(N), torch.empty(N)
         for s in range(0, N, chunk):
@@ -55,7 +77,7 @@ class ChunkedCrossEntropy(torch.autograd.Function):
             t = tgt[s:e]
             r = torch.nonzero(t < V)[:, 0]
             p[r, t[r]] -= 1
-            pb = (p * scale).to(torch.bfloat16)
+            pb = (p * scale).to(COMPUTE_DTYPE)
             dh[s:e] = (pb @ Wb).float()
             dW += (pb.t() @ hb[s:e]).float()
         return dh, dW, None, None, None
@@ -182,8 +204,8 @@ class Model(nn.Module):
         return lg
 
     def loss(self, idx, pos, seg, tgt, chunk=128):
-        """Mean cross-entropy (nats) over targets != -1, and the token count (bf16 matmuls)."""
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        """Mean cross-entropy (nats) over targets != -1, and the token count (COMPUTE_DTYPE matmuls)."""
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=USE_BF16):
             h = self.hidden(idx, pos, seg)
         keep = tgt.reshape(-1) >= 0
         h = h.reshape(-1, h.shape[-1])[keep].float()

@@ -1,6 +1,6 @@
 // Prepares the training data of the tiny FIM model (tools/train/README section in tools/README.md).
 //
-//   node tools/train/prepareData.mjs --out DIR [--seed 20250601] [--fim-rate 0.5]
+//   node tools/train/prepareData.mjs --out DIR [--seed 20250601] [--fim-rate 0.5] [--cursor-share 0]
 //
 // Sources (public code available offline): Python's standard library (/usr/lib/python3.11) and
 // JS/TS sources of the npm packages in node_modules. Files are filtered (size, line length, digit
@@ -10,7 +10,9 @@
 //
 // Each file is cut at line boundaries into chunks of random size (<= MAX_SAMPLE tokens); each
 // chunk becomes one sample. With probability --fim-rate the chunk is turned into a fill-in-the-
-// middle sample by a uniform random character-level split (SantaCoder/StarCoder PSM):
+// middle sample (PSM order, as SantaCoder/StarCoder), split either uniformly at random characters
+// (the published recipe) or, for --cursor-share of them, where an editor cursor would ask for a
+// completion (see cursorSplit):
 //   <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
 // otherwise it is plain text followed by <|endoftext|>. Text is tokenized with the project's
 // GgufTokenizer (exactly llama.cpp's tokenize(text, add_special=false, parse_special=false)) on
@@ -48,13 +50,14 @@ const MIN_CHUNK = 200;
 const MAX_CHUNK = 2000;
 
 function parseArgs(argv) {
-  const a = { out: null, seed: 20250601, fimRate: 0.5, heldoutFraction: 0.03, jsBytesPerPyByte: 1.25 };
+  const a = { out: null, seed: 20250601, fimRate: 0.5, cursorShare: 0, heldoutFraction: 0.03, jsBytesPerPyByte: 1.25 };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => argv[++i];
     if (k === '--out') a.out = v();
     else if (k === '--seed') a.seed = Number(v());
     else if (k === '--fim-rate') a.fimRate = Number(v());
+    else if (k === '--cursor-share') a.cursorShare = Number(v());
     else if (k === '--heldout-fraction') a.heldoutFraction = Number(v());
     else if (k === '--js-ratio') a.jsBytesPerPyByte = Number(v());
     else throw new Error(`prepareData: unknown argument ${k}`);
@@ -217,6 +220,34 @@ function lineStarts(text) {
   return s;
 }
 
+/**
+ * A split where an editor's cursor asks for an inline completion (character offsets [a, b) of the
+ * middle): the cursor at a line start (after its indentation half of the time) or inside the
+ * line's text, the middle running to the end of that line or of one to three more lines (k - 1
+ * extra lines with P(k) = 1/2, 1/4, 1/8, 1/8), so the suffix starts at a line break. Why: a
+ * uniform character split almost never ends a middle at a line break (about 1 chunk in 40), yet
+ * that is where every completion the extension asks for ends; the published uniform splits stay
+ * for the other half of the FIM samples so the model still fills arbitrary spans.
+ */
+function cursorSplit(text, rand) {
+  const starts = lineStarts(text);
+  const line = Math.floor(rand() * starts.length);
+  const lineStart = starts[line];
+  let lineEnd = text.indexOf('\n', lineStart);
+  if (lineEnd < 0) lineEnd = text.length;
+  const indent = lineStart + (/^[ \t]*/.exec(text.slice(lineStart, lineEnd))?.[0].length ?? 0);
+  const r = rand();
+  const a = r < 0.25 ? lineStart : r < 0.5 ? indent : indent + Math.floor(rand() * (lineEnd - indent + 1));
+  let k = 1;
+  while (k < 4 && rand() < 0.5) k++;
+  let b = lineEnd;
+  for (let i = 1; i < k && b < text.length; i++) {
+    const next = text.indexOf('\n', b + 1);
+    b = next < 0 ? text.length : next;
+  }
+  return [a, b];
+}
+
 /** Moves a split index off the middle of a surrogate pair. */
 function fixSplit(text, i) {
   if (i > 0 && i < text.length) {
@@ -309,9 +340,15 @@ function main() {
       let sample;
       const fim = rand() < args.fimRate;
       if (fim) {
-        let a = Math.floor(rand() * (text.length + 1));
-        let b = Math.floor(rand() * (text.length + 1));
-        if (a > b) [a, b] = [b, a];
+        let a;
+        let b;
+        // (no draw when --cursor-share is 0: the seeded sequence, hence the data, is then the original recipe's)
+        if (args.cursorShare > 0 && rand() < args.cursorShare) [a, b] = cursorSplit(text, rand);
+        else {
+          a = Math.floor(rand() * (text.length + 1));
+          b = Math.floor(rand() * (text.length + 1));
+          if (a > b) [a, b] = [b, a];
+        }
         a = fixSplit(text, a);
         b = fixSplit(text, b);
         const prefix = enc(text.slice(0, a));
@@ -344,6 +381,7 @@ function main() {
   const manifest = {
     seed: args.seed,
     fimRate: args.fimRate,
+    cursorShare: args.cursorShare,
     heldoutFraction: args.heldoutFraction,
     jsBytesPerPyByte: args.jsBytesPerPyByte,
     context: CONTEXT,

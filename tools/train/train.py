@@ -13,8 +13,8 @@
 - Time bound: the LR schedule (linear warm-up, cosine decay to 10 %) runs on the fraction of the
   wall-clock budget used, so training ends on time, fully decayed, however fast the machine is
   that day. --steps N instead runs the schedule on steps (exactly repeatable).
-- bf16 autocast for the matmuls (5x faster than fp32 here: oneDNN uses AVX-512 BF16); weights,
-  optimizer state, softmax and loss stay fp32.
+- bf16 autocast for the matmuls where the CPU has native bf16 (AVX-512 BF16 / AMX: 5x faster than
+  fp32), fp32 elsewhere (see model.COMPUTE_DTYPE); weights, optimizer state, softmax and loss stay fp32.
 """
 import argparse
 import json
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Config, Model  # noqa: E402
+from model import COMPUTE_DTYPE, USE_BF16, Config, Model  # noqa: E402
 
 SPECIAL_IDS = None  # from the manifest
 
@@ -123,10 +123,10 @@ def evaluate(model, samples, remap, ctx, batch_rows, fim_prefix_id, full_embd, m
         if inactive_in.any():
             x[inactive_in] = full_embd[torch.from_numpy(full_ids)[inactive_in]]
         keep = tgt >= 0
-        with torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=USE_BF16):
             h = model.hidden(idx, pos, seg, x=x)
-        h, t = h[keep].to(torch.bfloat16), tgt[keep]
-        Wb = model.out.weight.to(torch.bfloat16)
+        h, t = h[keep].to(COMPUTE_DTYPE), tgt[keep]
+        Wb = model.out.weight.to(COMPUTE_DTYPE)
         nll = torch.empty(t.shape[0])
         for s in range(0, t.shape[0], 256):
             lg = (h[s : s + 256] @ Wb.t()).float()
@@ -151,6 +151,39 @@ def evaluate(model, samples, remap, ctx, batch_rows, fim_prefix_id, full_embd, m
     return {k: {"loss": (v[0] / v[1]) if v[1] else None, "tokens": v[1]} for k, v in tot.items()}
 
 
+def load_init_gguf(path, vocab_size):
+    """Weights of a model exported by export.py (Q8_0 dequantized: the continued run starts from
+    exactly what llama.cpp runs), mapped back to the PyTorch names, and which ids it had trained."""
+    import gguf  # noqa: E402 (tools/train is on sys.path)
+
+    meta, tensors, _ = gguf.read_gguf(path)
+    mats = {}
+    for t in tensors:
+        shape = tuple(reversed(t["dims"]))  # GGUF dims are innermost first
+        n = int(np.prod(shape))
+        if t["type"] == gguf.GGML_Q8_0:
+            raw = gguf.tensor_bytes(path, t, n // 32 * 34)
+            mats[t["name"]] = gguf.dequantize_q8_0(raw, shape)
+        elif t["type"] == gguf.GGML_F32:
+            mats[t["name"]] = np.frombuffer(gguf.tensor_bytes(path, t, n * 4), dtype="<f4").reshape(shape).copy()
+        else:
+            raise ValueError(f"{path}: tensor {t['name']} has type {t['type']} (export.py writes Q8_0 / F32)")
+    names = {"attn_norm": "attn_norm", "attn_q": "wq", "attn_k": "wk", "attn_v": "wv", "attn_output": "wo",
+             "ffn_norm": "ffn_norm", "ffn_gate": "w_gate", "ffn_up": "w_up", "ffn_down": "w_down"}
+    state = {"norm.weight": mats["output_norm.weight"]}
+    for name, m in mats.items():
+        if name.startswith("blk."):
+            _, i, part, _ = name.split(".")
+            state[f"blocks.{i}.{names[part]}.weight"] = m
+    rep = json.load(open(path[: -len(".gguf")] + ".untrained.json"))
+    never = set(rep["never_trained"])
+    trained = np.array([i for i in range(vocab_size) if i not in never], dtype=np.int64)
+    seen = np.array(sorted(set(trained.tolist()) - set(rep["trained_output_only"])), dtype=np.int64)
+    print(f"init: {path} ({len(trained)} trained ids)", flush=True)
+    return {"embd": mats["token_embd.weight"].astype(np.float32), "out": mats["output.weight"].astype(np.float32),
+            "state": state, "trained": trained, "seen": seen}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True)
@@ -166,6 +199,8 @@ def main():
     ap.add_argument("--n-head", type=int, default=6)
     ap.add_argument("--d-ff", type=int, default=512)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--init-gguf", help="continue training from this GGUF (exported by export.py; its "
+                    ".untrained.json beside it says which rows were trained)")
     ap.add_argument("--log-every", type=int, default=50)
     args = ap.parse_args()
 
@@ -181,6 +216,10 @@ def main():
     held = load_split(args.data, "heldout")
     counts = np.bincount(np.concatenate(train), minlength=vocab_size)
     active = np.union1d(np.nonzero(counts)[0], specials).astype(np.int64)
+    init = load_init_gguf(args.init_gguf, vocab_size) if args.init_gguf else None
+    if init is not None:
+        # rows trained before stay trained (and exported), whether or not this data uses them
+        active = np.union1d(active, init["trained"]).astype(np.int64)
     n_active = len(active)
     n_inactive = vocab_size - n_active
     # inactive ids map to the extra softmax column (index n_active); they occur only in held-out text
@@ -196,8 +235,16 @@ def main():
     # The full input embedding is initialised (seeded) over the whole vocabulary; the active rows
     # are the ones trained. Inactive rows are exported unchanged.
     full_embd = torch.randn(vocab_size, cfg.d_model, generator=torch.Generator().manual_seed(args.seed + 1)) * 0.02
+    if init is not None:
+        full_embd = torch.from_numpy(init["embd"]).clone()
     with torch.no_grad():
         model.tok.weight.copy_(full_embd[torch.from_numpy(active)])
+        if init is not None:
+            model.out.weight.copy_(torch.from_numpy(init["out"][active]))
+            sd = model.state_dict()
+            for k, v in init["state"].items():
+                assert sd[k].shape == v.shape, (k, sd[k].shape, v.shape)
+                sd[k].copy_(torch.from_numpy(v))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {cfg.to_dict()} params (active) {n_params}", flush=True)
 
@@ -211,6 +258,8 @@ def main():
     epoch = 0
     rows = []
     seen_input = np.zeros(vocab_size, dtype=np.int64)  # how often each id was fed as input
+    if init is not None:
+        seen_input[init["seen"]] = 1  # fed as input by the run that made the initial model
     t0 = time.time()
     step = 0
     tokens_seen = 0

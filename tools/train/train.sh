@@ -8,7 +8,15 @@
 #   STEPS=1234 bash tools/train/train.sh      # fixed step count instead of a time budget (repeatable)
 #
 # Env: BUDGET (s), STEPS, SEED (training, default 1234), DATA_SEED (file split/chunks/FIM, default
-# 20250601), OUT (model path), WORK (scratch dir, default tools/train/work, git-ignored).
+# 20250601), OUT (model path), WORK (scratch dir, default tools/train/work, git-ignored),
+# FIM_RATE (share of FIM samples, 0.5), CURSOR_SHARE (share of FIM splits placed like an editor
+# cursor, 0 = the published uniform splits only), LR (peak, 0.003), INIT (a GGUF from this script to
+# continue training from; its .untrained.json must sit beside it).
+#
+# The committed model is two runs (tools/README.md): the defaults (stage 1), then stage 2 from it:
+#   cp media/models/tokenscope-fim-tiny.gguf tools/train/work/stage1.gguf
+#   cp media/models/tokenscope-fim-tiny.untrained.json tools/train/work/stage1.untrained.json
+#   INIT=tools/train/work/stage1.gguf FIM_RATE=0.6 CURSOR_SHARE=0.6 LR=0.001 BUDGET=2100 bash tools/train/train.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +26,10 @@ SEED=${SEED:-1234}
 DATA_SEED=${DATA_SEED:-20250601}
 OUT=${OUT:-media/models/tokenscope-fim-tiny.gguf}
 WORK=${WORK:-tools/train/work}
+FIM_RATE=${FIM_RATE:-0.5}
+CURSOR_SHARE=${CURSOR_SHARE:-0}
+LR=${LR:-0.003}
+INIT=${INIT:-}
 PY=/usr/bin/python3 # Debian's python3: python3-torch is installed for it
 VOCAB=.vscode-test/vocabs/ggml-vocab-starcoder.gguf
 mkdir -p "$WORK"
@@ -39,12 +51,12 @@ if [ ! -f out/src/core/tokenizer/gguf/ggufTokenizer.js ]; then
 fi
 
 # 3. data
-node tools/train/prepareData.mjs --out "$WORK/data" --seed "$DATA_SEED"
+node tools/train/prepareData.mjs --out "$WORK/data" --seed "$DATA_SEED" --fim-rate "$FIM_RATE" --cursor-share "$CURSOR_SHARE"
 TIMES+=("$(stamp data)")
 
 # 4. training (niced: the machine is shared)
 nice -n 19 "$PY" tools/train/train.py --data "$WORK/data" --out "$WORK/ckpt.pt" --seed "$SEED" \
-  --budget-seconds "$BUDGET" ${STEPS:+--steps "$STEPS"} 2>&1 | tee "$WORK/train.log"
+  --budget-seconds "$BUDGET" --lr "$LR" ${STEPS:+--steps "$STEPS"} ${INIT:+--init-gguf "$INIT"} 2>&1 | tee "$WORK/train.log"
 TIMES+=("$(stamp train)")
 
 # 5. export (the project's GGUF writer, tools/train/gguf.py)

@@ -1,6 +1,6 @@
 /**
  * The in-process backend with the real llama.cpp engine (node-llama-cpp's prebuilt CPU binary, in a
- * worker thread) and the project's trained FIM model (test/fixtures/models). Nothing is mocked.
+ * child process) and the project's trained FIM model (media/models). Nothing is mocked.
  */
 import * as assert from 'assert';
 import * as fs from 'fs';

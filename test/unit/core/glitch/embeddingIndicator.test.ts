@@ -11,6 +11,7 @@ import { analyzeStructure, vocabularyOfGguf } from '../../../../src/core/glitch/
 import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
 import { metadataOf, type KvValue } from '../gguf/ggufWriter';
 import { ensureVocabs, vocabPath } from '../gguf/vocabFixtures';
+import { SHIPPED_MODEL } from '../backend/localFixtures';
 import { Rng, encodeF16, encodeF32, quantizeQ8_0, writeStreamingGguf } from './glitchModels';
 
 const D = 64;
@@ -233,6 +234,30 @@ describe('glitch indicator: planted under-trained rows rank lowest (gpt-2 vocabu
     assert.strictEqual(r.reference.source, 'given');
     assert.strictEqual(r.candidates.length, 40);
     assert.deepStrictEqual(bottomK(r, planted), { precision: 1, recall: 1 });
+  });
+});
+
+describe('glitch indicator: the shipped trained model against the tokens its training never saw', function () {
+  this.timeout(120000);
+  it('the never-trained tokens (tools/train lists them) rank lowest; the candidates are nearly all of them', async () => {
+    const model = SHIPPED_MODEL;
+    const listFile = model.replace(/\.gguf$/, '.untrained.json');
+    assert.ok(fs.existsSync(model) && fs.existsSync(listFile), `the shipped model or its list of untrained tokens is missing: ${listFile}`);
+    // ground truth from the training run: ids with no occurrence in the training data keep their initial rows
+    const neverTrained = new Set((JSON.parse(fs.readFileSync(listFile, 'utf8')) as { never_trained: number[] }).never_trained);
+    const r = await computeGlitchIndicator(model);
+    assert.strictEqual(r.indicator, 'embedding-norm', 'the model is untied: the input-embedding norm applies');
+    const lowest = Array.from(r.order.subarray(0, neverTrained.size));
+    const precisionAtN = lowest.filter((id) => neverTrained.has(id)).length / lowest.length;
+    const candidates = Array.from(r.candidates);
+    const candidatePrecision = candidates.filter((id) => neverTrained.has(id)).length / candidates.length;
+    console.log(
+      `      ${neverTrained.size} never-trained tokens: ${(100 * precisionAtN).toFixed(2)} % of the ${lowest.length} lowest-ranked; ` +
+        `${candidates.length} candidates, ${(100 * candidatePrecision).toFixed(1)} % never trained`,
+    );
+    // thresholds well below the measured 99 % / 96 %, above anything a wrong tensor or order would give (~46 % = their share of the vocabulary)
+    assert.ok(precisionAtN > 0.95, `precision at ${lowest.length}: ${precisionAtN}`);
+    assert.ok(candidates.length > 100 && candidatePrecision > 0.9, `candidate precision ${candidatePrecision} of ${candidates.length}`);
   });
 });
 
