@@ -295,7 +295,8 @@ class InProcess {
     const seq = (this.sequence ??= this.context.getSequence());
     await seq.clearHistory();
     const bias = new this.lib.TokenBias(this.model.tokenizer);
-    if (eos !== undefined) bias.set(eos as Token, 'never'); // as LocalBackend's worker does
+    // as LocalBackend's worker does: TokenBias.set ignores end-of-generation tokens, the sampler reads the map as is
+    if (eos !== undefined) (bias as unknown as { _biases: Map<Token, number> })._biases.set(eos as Token, -Infinity);
     const tokens: number[] = [];
     let first = 0;
     for await (const t of seq.evaluate(prompt as Token[], { temperature: 0, tokenBias: bias })) {
@@ -316,15 +317,15 @@ class InProcess {
 
 /**
  * Picks a prompt (at most `tokens` long) whose greedy continuation does not end within
- * GEN_TOKENS tokens: a bias cannot forbid EOS (node-llama-cpp ignores biases on end-of-generation
- * tokens), so a trained model's natural end of a FIM middle would cut the run short.
+ * GEN_TOKENS tokens even without the EOS bias: the measured runs forbid EOS on both sides, but a
+ * continuation the model would have ended is less like a real completion.
  */
 async function longRunningPrompt(b: LocalBackend, lines: readonly string[], tokens: number, log: (line: string) => void): Promise<FimCase> {
   let best: { c: FimCase; n: number } | undefined;
   for (let i = 0; i < 24; i++) {
     const at = (400 + i * 997) % (lines.length - 200);
     const c = fimCase(b, lines, at, tokens);
-    const r = await generateOurs(b, c.prompt, b.info.eos, false);
+    const r = await generateOurs(b, c.prompt, undefined, false);
     if (r.tokens.length >= GEN_TOKENS) {
       log(`  generation prompt: ${c.prompt.length} tokens around line ${at}${i > 0 ? ` (${i} earlier ones end before ${GEN_TOKENS} tokens)` : ''}`);
       return c;

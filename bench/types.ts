@@ -20,5 +20,7 @@ export interface BenchSuite {
   readonly prefix: string;
   /** Further id prefixes, for a suite that measures two things in one session. */
   readonly alsoPrefixes?: readonly string[];
+  /** Runs a real VS Code: bench.mjs runs the harness set-up (test/harness/setup.sh) first, as npm test does. */
+  readonly needsHarness?: boolean;
   run(log: (line: string) => void): Promise<BenchResult[]>;
 }

@@ -15,6 +15,7 @@ import type { BenchResult, BenchSuite } from './types';
 const suite: BenchSuite = {
   prefix: 'decorations.',
   alsoPrefixes: ['glitch.diagnostics.'],
+  needsHarness: true,
   run: async (log) => {
     await Promise.resolve();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-bench-'));

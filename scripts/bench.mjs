@@ -27,6 +27,8 @@ for (const f of suites) {
   const prefix = prefixes.join(', ');
   if (filter && !prefixes.some((p) => p.startsWith(filter) || filter.startsWith(p))) continue;
   console.log(`\n# ${f} (${prefix}*)`);
+  // a fresh machine: Node 24, code-server and Chromium for the harness (cached after the first run)
+  if (suite?.needsHarness) await mustRun('bash', ['test/harness/setup.sh']);
   const out = await new Promise((resolve) => {
     let text = '';
     const p = spawn('node', ['--expose-gc', `${OUT}/bench/runSuite.js`, path.join(root, OUT, 'bench', f)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -42,7 +44,9 @@ for (const f of suites) {
     console.error(`suite ${f} failed (exit ${out.code})`);
     continue;
   }
-  all.push(...JSON.parse(m[1]).filter((r) => r.id.startsWith(filter)));
+  // a filter that names the suite's own prefix keeps all its figures (vscodeHost measures decorations.* and glitch.diagnostics.* in one run)
+  const wholeSuite = (suite?.prefix ?? '').startsWith(filter);
+  all.push(...JSON.parse(m[1]).filter((r) => wholeSuite || r.id.startsWith(filter)));
 }
 
 const fmt = (v) => (v === undefined ? '' : typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : String(v));
