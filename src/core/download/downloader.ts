@@ -217,7 +217,12 @@ function get(url: string, headers: Record<string, string>, o: DownloadOptions): 
       return;
     }
     const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.get(u, { headers, ...(o.signal ? { signal: o.signal } : {}) }, resolve);
+    const req = mod.get(u, { headers, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
+      // from here the body's own idle timer decides (a 'timeout' that keeps the partial file); the
+      // socket timeout firing as well would race it and end the body as a plain network cut
+      req.setTimeout(0);
+      resolve(res);
+    });
     req.setTimeout(o.idleTimeoutMs ?? 30_000, () => req.destroy(new DownloadError('timeout', `no answer from ${u.host} for ${((o.idleTimeoutMs ?? 30_000) / 1000).toFixed(0)} s`)));
     req.on('error', (e) => reject(mapError(e, o.signal, u.host)));
   });
