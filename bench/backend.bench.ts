@@ -4,6 +4,7 @@ import * as path from 'path';
 import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import { LocalBackend } from '../src/core/backend/local/localBackend';
+import { makeTokenBias } from '../src/core/backend/local/tokenBias';
 import { GgmlType } from '../src/core/gguf/dequantize';
 import { GgufFile } from '../src/core/gguf/ggufFile';
 import { REPO_ROOT, jsCorpus } from '../test/corpus';
@@ -294,9 +295,8 @@ class InProcess {
   async generate(prompt: readonly number[], eos: number | undefined): Promise<GenRun> {
     const seq = (this.sequence ??= this.context.getSequence());
     await seq.clearHistory();
-    const bias = new this.lib.TokenBias(this.model.tokenizer);
-    // as LocalBackend's worker does: TokenBias.set ignores end-of-generation tokens, the sampler reads the map as is
-    if (eos !== undefined) (bias as unknown as { _biases: Map<Token, number> })._biases.set(eos as Token, -Infinity);
+    // EOS forbidden exactly as LocalBackend's worker forbids it
+    const bias = makeTokenBias(this.lib, this.model, eos !== undefined ? [[eos, -Infinity]] : []);
     const tokens: number[] = [];
     let first = 0;
     for await (const t of seq.evaluate(prompt as Token[], { temperature: 0, tokenBias: bias })) {

@@ -141,21 +141,26 @@ function collect(args) {
     stats[lang][why] = (stats[lang][why] ?? 0) + 1;
   };
   const seen = new Set();
-  const files = [];
-  // Python standard library
-  for (const f of walk(PY_ROOT, PY_SKIP_DIRS, (n) => n.endsWith('.py'), [])) {
-    const { text, why } = readSource(f, MAX_BYTES.python);
+  /** The file's text if it passes the filters and its content was not seen before (else noted why, and null). */
+  const readUnique = (file, maxBytes, statsKey) => {
+    const { text, why } = readSource(file, maxBytes);
     if (!text) {
-      note('python', why);
-      continue;
+      note(statsKey, why);
+      return null;
     }
     const h = createHash('sha1').update(text).digest('hex');
     if (seen.has(h)) {
-      note('python', 'duplicate');
-      continue;
+      note(statsKey, 'duplicate');
+      return null;
     }
     seen.add(h);
-    files.push({ path: f, lang: 'python', text, group: f });
+    return text;
+  };
+  const files = [];
+  // Python standard library
+  for (const f of walk(PY_ROOT, PY_SKIP_DIRS, (n) => n.endsWith('.py'), [])) {
+    const text = readUnique(f, MAX_BYTES.python, 'python');
+    if (text) files.push({ path: f, lang: 'python', text, group: f });
   }
   // JS/TS of npm packages: one file per (package, module name)
   const candidates = walk(
@@ -176,17 +181,8 @@ function collect(args) {
     list.sort((x, y) => extRank(x) - extRank(y) || x.length - y.length || (x < y ? -1 : 1));
     let chosen = null;
     for (const rel of list) {
-      const { text, why } = readSource(path.join(ROOT, rel), MAX_BYTES.jsts);
-      if (!text) {
-        note('jsts', why);
-        continue;
-      }
-      const h = createHash('sha1').update(text).digest('hex');
-      if (seen.has(h)) {
-        note('jsts', 'duplicate');
-        continue;
-      }
-      seen.add(h);
+      const text = readUnique(path.join(ROOT, rel), MAX_BYTES.jsts, 'jsts');
+      if (!text) continue;
       chosen = { path: rel, lang: rel.endsWith('ts') || rel.endsWith('tsx') ? 'typescript' : 'javascript', text, group: key };
       break;
     }

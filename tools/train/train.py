@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf  # noqa: E402
 from model import COMPUTE_DTYPE, USE_BF16, Config, Model  # noqa: E402
 
 SPECIAL_IDS = None  # from the manifest
@@ -154,8 +155,6 @@ def evaluate(model, samples, remap, ctx, batch_rows, fim_prefix_id, full_embd, m
 def load_init_gguf(path, vocab_size):
     """Weights of a model exported by export.py (Q8_0 dequantized: the continued run starts from
     exactly what llama.cpp runs), mapped back to the PyTorch names, and which ids it had trained."""
-    import gguf  # noqa: E402 (tools/train is on sys.path)
-
     meta, tensors, _ = gguf.read_gguf(path)
     mats = {}
     for t in tensors:

@@ -12,6 +12,7 @@
 import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import type { AbortCall, LocalRequest, LocalResult, NextToken, WorkerCall, WorkerMessage } from './localProtocol';
+import { makeTokenBias } from './tokenBias';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 
@@ -136,17 +137,7 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
       const t0 = performance.now();
       const reused = await reuse(seq, r.prompt as Token[]);
       const toEvaluate = r.prompt.slice(reused) as Token[];
-      let bias: InstanceType<NodeLlamaCpp['TokenBias']> | undefined;
-      if (r.bias?.length) {
-        bias = new l.TokenBias(m.tokenizer);
-        // TokenBias.set ignores end-of-generation tokens (node-llama-cpp 3.22, pinned); the sampler
-        // reads the map as is, so EOS/EOT/FIM-pad biases go into it directly.
-        const map = (bias as unknown as { _biases: Map<Token, number> })._biases;
-        for (const [t, b] of r.bias) {
-          if (m.isEogToken(t as Token)) map.set(t as Token, b);
-          else bias.set(t as Token, b === -Infinity ? 'never' : { logit: b });
-        }
-      }
+      const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
       const stop = new Set(r.stopTokens ?? []);
       const tokens: number[] = [];
       let promptMs = 0;

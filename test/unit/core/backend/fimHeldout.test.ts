@@ -74,17 +74,22 @@ describe('core/backend/local: FIM on held-out files (the shipped model)', functi
   after(() => b?.dispose());
 
   it('completes held-out lines (exact match recorded); the true line is likelier in its own context and in the trained FIM format', async () => {
-    const cases = makeCases(files, CASES, 7);
+    // each case tokenized once: the prompt as evalFim cuts it (the last PREFIX_TOKENS of the prefix,
+    // the first SUFFIX_TOKENS of the suffix), as token ids and as the text infill() takes
+    const cases = await Promise.all(
+      makeCases(files, CASES, 7).map(async (c) => {
+        const pre = (await b.tokenize(c.prefix)).slice(-PREFIX_TOKENS);
+        const suf = (await b.tokenize(c.suffix)).slice(0, SUFFIX_TOKENS);
+        return { file: c.file, middle: c.middle, pre, suf, prefix: await b.detokenize(pre), suffix: await b.detokenize(suf), truth: await b.tokenize(c.middle) };
+      }),
+    );
+    const greedy = (c: (typeof cases)[number]): ReturnType<LocalBackend['infill']> =>
+      b.infill({ prefix: c.prefix, suffix: c.suffix, maxTokens: MAX_TOKENS, temperature: 0, stop: ['\n'] });
     const rows: { file: string; middle: string; generated: string; exact: boolean; firstTokenRight: boolean; commonTokens: number }[] = [];
     const firstTokens = new Map<number, number>();
     for (const c of cases) {
-      // the prompt as evalFim cuts it: the last PREFIX_TOKENS of the prefix, the first SUFFIX_TOKENS of the suffix
-      const pre = await b.tokenize(c.prefix);
-      const suf = await b.tokenize(c.suffix);
-      const prefix = await b.detokenize(pre.slice(-PREFIX_TOKENS));
-      const suffix = await b.detokenize(suf.slice(0, SUFFIX_TOKENS));
-      const r = await b.infill({ prefix, suffix, maxTokens: MAX_TOKENS, temperature: 0, stop: ['\n'] });
-      const truth = await b.tokenize(c.middle);
+      const r = await greedy(c);
+      const truth = c.truth;
       const got = r.tokens ?? [];
       let common = 0;
       while (common < truth.length && common < got.length && truth[common] === got[common]) common++;
@@ -97,8 +102,6 @@ describe('core/backend/local: FIM on held-out files (the shipped model)', functi
     const constant = Math.max(...firstTokens.values());
     const meanCommon = rows.reduce((s, r) => s + r.commonTokens, 0) / rows.length;
     const summary = { model: path.relative(REPO_ROOT, SHIPPED_MODEL), cases: rows.length, exactFirstLine: exact, firstTokenRight: first, bestConstantFirstToken: constant, meanCommonPrefixTokens: meanCommon };
-    fs.mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });
-    fs.writeFileSync(path.join(REPO_ROOT, 'test-output', 'fim-heldout.json'), JSON.stringify({ summary, rows }, null, 1));
     console.log(
       `      held-out FIM (${rows.length} lines, greedy): first line exact ${exact}/${rows.length} (${((100 * exact) / rows.length).toFixed(1)} %), ` +
         `first token right ${first}/${rows.length} vs best constant guess ${constant}/${rows.length}, mean common prefix ${meanCommon.toFixed(2)} tokens`,
@@ -127,20 +130,17 @@ describe('core/backend/local: FIM on held-out files (the shipped model)', functi
       return sum / n;
     };
     const f = b.info.fim;
-    const cut = async (c: Case): Promise<{ pre: number[]; suf: number[] }> => ({ pre: (await b.tokenize(c.prefix)).slice(-PREFIX_TOKENS), suf: (await b.tokenize(c.suffix)).slice(0, SUFFIX_TOKENS) });
     let own = 0;
     let other = 0;
     let spm = 0;
     let plain = 0;
     const nllCases = cases.slice(0, NLL_CASES);
     for (const [i, c] of nllCases.entries()) {
-      const truth = await b.tokenize(c.middle);
-      const { pre, suf } = await cut(c);
+      const { pre, suf, truth } = c;
       // another case's context, from a different file
       const o = cases.find((d, j) => j > i && d.file !== c.file) ?? cases.find((d) => d.file !== c.file)!;
-      const oc = await cut(o);
       own += await nll([f.prefix, ...pre, f.suffix, ...suf, f.middle], truth);
-      other += await nll([f.prefix, ...oc.pre, f.suffix, ...oc.suf, f.middle], truth);
+      other += await nll([f.prefix, ...o.pre, f.suffix, ...o.suf, f.middle], truth);
       spm += await nll([f.suffix, ...suf, f.prefix, ...pre, f.middle], truth);
       plain += await nll(pre, truth);
     }
@@ -150,16 +150,12 @@ describe('core/backend/local: FIM on held-out files (the shipped model)', functi
       `      mean NLL of the true line (first ${NLL_TOKENS} tokens): ${nlls.ownContext.toFixed(3)} nats/token in its context (PSM), ` +
         `${nlls.otherFilesContext.toFixed(3)} in another file's, ${nlls.prefixOnlyPlain.toFixed(3)} continuing the prefix alone, ${nlls.spmOrder.toFixed(3)} with the markers in SPM order (${k} lines)`,
     );
+    fs.mkdirSync(path.join(REPO_ROOT, 'test-output'), { recursive: true });
     fs.writeFileSync(path.join(REPO_ROOT, 'test-output', 'fim-heldout.json'), JSON.stringify({ summary: { ...summary, nlls }, rows }, null, 1));
     assert.ok(nlls.ownContext < nlls.otherFilesContext, `the context does not help: ${JSON.stringify(nlls)}`);
     assert.ok(nlls.ownContext < nlls.prefixOnlyPlain, `the suffix does not help: ${JSON.stringify(nlls)}`);
 
     // greedy decoding is deterministic: the first cases again give the same text
-    for (const [i, c] of cases.slice(0, 3).entries()) {
-      const pre = await b.tokenize(c.prefix);
-      const suf = await b.tokenize(c.suffix);
-      const again = await b.infill({ prefix: await b.detokenize(pre.slice(-PREFIX_TOKENS)), suffix: await b.detokenize(suf.slice(0, SUFFIX_TOKENS)), maxTokens: MAX_TOKENS, temperature: 0, stop: ['\n'] });
-      assert.strictEqual(again.text, rows[i]!.generated);
-    }
+    for (const [i, c] of cases.slice(0, 3).entries()) assert.strictEqual((await greedy(c)).text, rows[i]!.generated);
   });
 });
