@@ -1,3 +1,9 @@
+/**
+ * The only reader and writer of `tokenscope.*` settings. Features never call
+ * `workspace.getConfiguration`: they receive the slice they read (a typed, immutable value and an
+ * `onDidChange` that fires only when one of that slice's keys changed) and write through the typed
+ * setters below.
+ */
 import * as vscode from 'vscode';
 import { Disposable } from './common/dispose';
 import type { ILogger } from './common/logger';
@@ -20,14 +26,19 @@ export interface GlitchSettings {
   readonly modelCandidates: GlitchSeverity;
 }
 
-/** Settings that may differ per language (`"[markdown]": { "tokenscope.encoding": … }`) or folder. */
-export interface ScopedSettings {
-  readonly encoding: EncodingName;
-  readonly boundariesEnabled: boolean;
-  readonly boundariesWhitespace: boolean;
-  readonly hover: HoverMode;
-  readonly digitChunking: boolean;
-  readonly glitch: GlitchSettings;
+export interface BoundarySettings {
+  readonly enabled: boolean;
+  readonly whitespaceMarkers: boolean;
+  /** Most tokens decorated per editor (window-scoped). */
+  readonly maxTokens: number;
+}
+
+/** The status-bar count and its tooltip. */
+export interface StatusBarSettings {
+  readonly enabled: boolean;
+  /** The model the tooltip prices against (built-in or custom). */
+  readonly pricingModel: ModelInfo;
+  readonly models: readonly ModelInfo[];
 }
 
 export type BackendKind = 'local' | 'llama-server' | 'ollama' | 'openai' | 'off';
@@ -52,90 +63,77 @@ export interface BackendSettings {
   readonly timeoutMs: number;
 }
 
-/** Settings of the whole window. */
-export interface WindowSettings {
-  readonly statusBarEnabled: boolean;
-  readonly boundariesMaxTokens: number;
-  /** The model the status-bar tooltip prices against (built-in or custom). */
-  readonly pricingModel: ModelInfo;
-  readonly models: readonly ModelInfo[];
-  readonly backend: BackendSettings;
+/** A window-wide slice of the settings. */
+export interface SettingSlice<T> {
+  readonly value: T;
+  /** Fires with the new value after one of the slice's keys changed. */
+  readonly onDidChange: vscode.Event<T>;
 }
+
+/** A slice whose value depends on the document (language overrides, folder settings). */
+export interface ScopedSettingSlice<T> {
+  /** The value for `document` (undefined: the window's default). Cached per (folder, language): O(1). */
+  of(document: vscode.TextDocument | undefined): T;
+  /** Fires after one of the slice's keys changed, in any scope. */
+  readonly onDidChange: vscode.Event<void>;
+}
+
+/** Where a command writes a setting. */
+export type SettingTarget = 'workspace' | 'user';
 
 const SECTION = 'tokenscope';
 const DEFAULT_ENCODING: EncodingName = 'o200k_base';
 
-/**
- * Typed, immutable snapshots of `tokenscope.*`. Invalid values fall back to their defaults with one
- * log line per distinct bad value (never a popup: a settings typo must not nag on every keystroke).
- */
-export class Configuration extends Disposable {
-  private readonly changed = this._register(new vscode.EventEmitter<vscode.ConfigurationChangeEvent>());
-  /** Fires after any `tokenscope.*` setting changed; listeners re-read what they need. */
-  readonly onDidChange = this.changed.event;
+/** Typed reads of one configuration object; invalid values fall back with one log line per distinct bad value. */
+class SettingsReader {
   private readonly reported = new Set<string>();
-  private window: WindowSettings;
 
-  constructor(private readonly logger: ILogger) {
-    super();
-    this.window = this.readWindow();
-    this._register(
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration(SECTION)) {
-          this.window = this.readWindow();
-          this.changed.fire(e);
-        }
-      }),
-    );
-  }
+  constructor(private readonly logger: ILogger) {}
 
-  get windowSettings(): WindowSettings {
-    return this.window;
-  }
-
-  /** Settings as they apply to `document` (language overrides, folder settings). */
-  forDocument(document: vscode.TextDocument | undefined): ScopedSettings {
-    const c = vscode.workspace.getConfiguration(SECTION, document);
+  encoding(c: vscode.WorkspaceConfiguration): EncodingName {
     const raw = c.get<unknown>('encoding', DEFAULT_ENCODING);
-    let encoding = DEFAULT_ENCODING;
-    if (isEncodingName(raw)) encoding = raw;
-    else this.reportInvalid('encoding', raw, DEFAULT_ENCODING);
-    const hoverRaw = c.get<unknown>('hover.enabled', 'withBoundaries');
-    const hover: HoverMode = hoverRaw === 'always' || hoverRaw === 'never' || hoverRaw === 'withBoundaries' ? hoverRaw : 'withBoundaries';
-    if (hover !== hoverRaw) this.reportInvalid('hover.enabled', hoverRaw, hover);
+    if (isEncodingName(raw)) return raw;
+    this.reportInvalid('encoding', raw, DEFAULT_ENCODING);
+    return DEFAULT_ENCODING;
+  }
+
+  hover(c: vscode.WorkspaceConfiguration): HoverMode {
+    const raw = c.get<unknown>('hover.enabled', 'withBoundaries');
+    if (raw === 'always' || raw === 'never' || raw === 'withBoundaries') return raw;
+    this.reportInvalid('hover.enabled', raw, 'withBoundaries');
+    return 'withBoundaries';
+  }
+
+  boundaries(c: vscode.WorkspaceConfiguration): BoundarySettings {
+    const maxRaw = c.get<unknown>('boundaries.maxTokens', 3000);
+    let maxTokens = 3000;
+    if (typeof maxRaw === 'number' && Number.isFinite(maxRaw) && maxRaw >= 100) maxTokens = Math.min(20000, Math.floor(maxRaw));
+    else this.reportInvalid('boundaries.maxTokens', maxRaw, maxTokens);
+    return Object.freeze({ enabled: this.bool(c, 'boundaries.enabled', false), whitespaceMarkers: this.bool(c, 'boundaries.whitespaceMarkers', true), maxTokens });
+  }
+
+  glitch(c: vscode.WorkspaceConfiguration): GlitchSettings {
     return Object.freeze({
-      encoding,
-      boundariesEnabled: this.bool(c, 'boundaries.enabled', false),
-      boundariesWhitespace: this.bool(c, 'boundaries.whitespaceMarkers', true),
-      hover,
-      digitChunking: this.bool(c, 'digitChunking.enabled', false),
-      glitch: Object.freeze({
-        enabled: this.bool(c, 'glitch.enabled', true),
-        reported: this.severity(c, 'glitch.reported', 'warning'),
-        unreachable: this.severity(c, 'glitch.unreachable', 'information'),
-        specialText: this.severity(c, 'glitch.specialTokenText', 'information'),
-        modelCandidates: this.severity(c, 'glitch.modelCandidates', 'warning'),
-      }),
+      enabled: this.bool(c, 'glitch.enabled', true),
+      reported: this.severity(c, 'glitch.reported', 'warning'),
+      unreachable: this.severity(c, 'glitch.unreachable', 'information'),
+      specialText: this.severity(c, 'glitch.specialTokenText', 'information'),
+      modelCandidates: this.severity(c, 'glitch.modelCandidates', 'warning'),
     });
   }
 
-  private readWindow(): WindowSettings {
-    const c = vscode.workspace.getConfiguration(SECTION);
-    const maxRaw = c.get<unknown>('boundaries.maxTokens', 3000);
-    let max = 3000;
-    if (typeof maxRaw === 'number' && Number.isFinite(maxRaw) && maxRaw >= 100) max = Math.min(20000, Math.floor(maxRaw));
-    else this.reportInvalid('boundaries.maxTokens', maxRaw, max);
-    const models = [...this.readCustomModels(c.get<unknown>('pricing.customModels', [])), ...OPENAI_MODELS];
+  statusBar(c: vscode.WorkspaceConfiguration): StatusBarSettings {
+    const models = [...this.customModels(c.get<unknown>('pricing.customModels', [])), ...OPENAI_MODELS];
     const wanted = c.get<unknown>('pricing.model', 'gpt-4o');
     let pricingModel = models.find((m) => m.name === wanted);
     if (!pricingModel) {
       this.reportInvalid('pricing.model', wanted, 'gpt-4o');
       pricingModel = OPENAI_MODELS.find((m) => m.name === 'gpt-4o')!;
     }
-    return Object.freeze({ statusBarEnabled: this.bool(c, 'statusBar.enabled', true), boundariesMaxTokens: max, pricingModel, models, backend: this.readBackend(c) });
+    return Object.freeze({ enabled: this.bool(c, 'statusBar.enabled', true), pricingModel, models });
   }
 
-  private readBackend(c: vscode.WorkspaceConfiguration): BackendSettings {
+  backend(c: vscode.WorkspaceConfiguration): BackendSettings {
     const kindRaw = c.get<unknown>('completion.backend', 'local');
     const kind = BACKEND_KINDS.find((k) => k === kindRaw) ?? 'local';
     if (kind !== kindRaw) this.reportInvalid('completion.backend', kindRaw, kind);
@@ -145,14 +143,21 @@ export class Configuration extends Disposable {
     return Object.freeze({
       kind,
       modelPath: this.str(c, 'model.path', ''),
-      contextSize: this.int(c, 'model.contextSize', 4096, 256, 131072),
-      threads: this.int(c, 'model.threads', 0, 0, 64),
-      keepLoadedMs: this.num(c, 'model.keepLoadedMinutes', 15, 0, 24 * 60) * 60_000,
+      contextSize: this.num(c, 'model.contextSize', 4096, 256, 131072, true),
+      threads: this.num(c, 'model.threads', 0, 0, 64, true),
+      keepLoadedMs: this.num(c, 'model.keepLoadedMinutes', 15, 0, 24 * 60, false) * 60_000,
       serverUrl: this.str(c, 'server.url', ''),
       serverModel: this.str(c, 'server.model', ''),
       fimTemplate,
-      timeoutMs: this.int(c, 'server.timeoutMs', 10000, 500, 600000),
+      timeoutMs: this.num(c, 'server.timeoutMs', 10000, 500, 600000, true),
     });
+  }
+
+  bool(c: vscode.WorkspaceConfiguration, key: string, fallback: boolean): boolean {
+    const v = c.get<unknown>(key, fallback);
+    if (typeof v === 'boolean') return v;
+    this.reportInvalid(key, v, fallback);
+    return fallback;
   }
 
   private str(c: vscode.WorkspaceConfiguration, key: string, fallback: string): string {
@@ -162,21 +167,21 @@ export class Configuration extends Disposable {
     return fallback;
   }
 
-  private num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number): number {
+  private num(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number, integer: boolean): number {
     const v = c.get<unknown>(key, fallback);
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return v;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return integer ? Math.floor(v) : v;
     this.reportInvalid(key, v, fallback);
     return fallback;
   }
 
-  private int(c: vscode.WorkspaceConfiguration, key: string, fallback: number, min: number, max: number): number {
+  private severity(c: vscode.WorkspaceConfiguration, key: string, fallback: GlitchSeverity): GlitchSeverity {
     const v = c.get<unknown>(key, fallback);
-    if (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) return Math.floor(v);
+    if (v === 'warning' || v === 'information' || v === 'hint' || v === 'off') return v;
     this.reportInvalid(key, v, fallback);
     return fallback;
   }
 
-  private readCustomModels(raw: unknown): ModelInfo[] {
+  private customModels(raw: unknown): ModelInfo[] {
     if (!Array.isArray(raw)) {
       this.reportInvalid('pricing.customModels', raw, []);
       return [];
@@ -205,25 +210,157 @@ export class Configuration extends Disposable {
     return out;
   }
 
-  private severity(c: vscode.WorkspaceConfiguration, key: string, fallback: GlitchSeverity): GlitchSeverity {
-    const v = c.get<unknown>(key, fallback);
-    if (v === 'warning' || v === 'information' || v === 'hint' || v === 'off') return v;
-    this.reportInvalid(key, v, fallback);
-    return fallback;
-  }
-
-  private bool(c: vscode.WorkspaceConfiguration, key: string, fallback: boolean): boolean {
-    const v = c.get<unknown>(key, fallback);
-    if (typeof v === 'boolean') return v;
-    this.reportInvalid(key, v, fallback);
-    return fallback;
-  }
-
+  /** Never a popup: a settings typo must not nag on every keystroke. */
   private reportInvalid(key: string, value: unknown, fallback: unknown): void {
     const k = `${key}=${JSON.stringify(value)}`;
-    if (!this.reported.has(k)) {
-      this.reported.add(k);
-      this.logger.warn(`invalid setting ${SECTION}.${key}: ${JSON.stringify(value)}; using ${JSON.stringify(fallback)}`);
-    }
+    if (this.reported.has(k)) return;
+    this.reported.add(k);
+    this.logger.warn(`invalid setting ${SECTION}.${key}: ${JSON.stringify(value)}; using ${JSON.stringify(fallback)}`);
   }
+}
+
+/** A slice the Configuration refreshes: first every slice updates, then the changed ones fire. */
+interface RefreshableSlice {
+  /** Re-reads after a change event; returns how to announce it, or undefined when the slice is unaffected. */
+  refresh(e: vscode.ConfigurationChangeEvent | undefined): (() => void) | undefined;
+}
+
+/** A window slice: re-read when its keys change; fires only when the value really changed. */
+class WindowSlice<T> extends Disposable implements SettingSlice<T>, RefreshableSlice {
+  private readonly emitter = this._register(new vscode.EventEmitter<T>());
+  readonly onDidChange = this.emitter.event;
+  private current: T;
+  private currentJson: string;
+
+  constructor(
+    private readonly keys: readonly string[],
+    private readonly read: (c: vscode.WorkspaceConfiguration) => T,
+  ) {
+    super();
+    this.current = read(vscode.workspace.getConfiguration(SECTION));
+    this.currentJson = JSON.stringify(this.current);
+  }
+
+  get value(): T {
+    return this.current;
+  }
+
+  refresh(e: vscode.ConfigurationChangeEvent | undefined): (() => void) | undefined {
+    if (!e || !this.keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return undefined;
+    const next = this.read(vscode.workspace.getConfiguration(SECTION));
+    const json = JSON.stringify(next);
+    if (json === this.currentJson) return undefined;
+    this.current = next;
+    this.currentJson = json;
+    return () => this.emitter.fire(next);
+  }
+}
+
+/**
+ * A document-scoped slice. The value for a document depends only on its workspace folder (folder
+ * settings) and language (language overrides), so reads are cached per (folder, language) and the
+ * cache is dropped when a key of the slice changes: `getConfiguration` walks every settings layer
+ * (tens of µs), too slow for the per-finding and per-keystroke reads of the features.
+ */
+class DocumentSlice<T> extends Disposable implements ScopedSettingSlice<T>, RefreshableSlice {
+  private readonly emitter = this._register(new vscode.EventEmitter<void>());
+  readonly onDidChange = this.emitter.event;
+  private readonly cache = new Map<string, T>();
+
+  constructor(
+    private readonly keys: readonly string[],
+    private readonly read: (c: vscode.WorkspaceConfiguration) => T,
+  ) {
+    super();
+  }
+
+  of(document: vscode.TextDocument | undefined): T {
+    const key = document ? `${vscode.workspace.getWorkspaceFolder(document.uri)?.uri.toString() ?? ''}\0${document.languageId}` : '';
+    let v = this.cache.get(key);
+    if (v === undefined) {
+      v = this.read(vscode.workspace.getConfiguration(SECTION, document));
+      this.cache.set(key, v);
+    }
+    return v;
+  }
+
+  /** `e` undefined: the workspace folders changed (values may differ, nothing to announce). */
+  refresh(e: vscode.ConfigurationChangeEvent | undefined): (() => void) | undefined {
+    if (e && !this.keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return undefined;
+    this.cache.clear();
+    return e ? () => this.emitter.fire() : undefined;
+  }
+}
+
+/**
+ * Typed, immutable snapshots of `tokenscope.*`, one slice per concern, and the typed setters
+ * commands write through. Built once by the composition root; each feature gets the slices it reads.
+ */
+export class Configuration extends Disposable {
+  readonly encoding: ScopedSettingSlice<EncodingName>;
+  readonly boundaries: ScopedSettingSlice<BoundarySettings>;
+  readonly hover: ScopedSettingSlice<HoverMode>;
+  readonly digitChunking: ScopedSettingSlice<boolean>;
+  readonly glitch: ScopedSettingSlice<GlitchSettings>;
+  readonly statusBar: SettingSlice<StatusBarSettings>;
+  readonly backend: SettingSlice<BackendSettings>;
+
+  private readonly slices: RefreshableSlice[] = [];
+
+  constructor(logger: ILogger) {
+    super();
+    const reader = new SettingsReader(logger);
+    const scoped = <T>(keys: readonly string[], read: (c: vscode.WorkspaceConfiguration) => T): ScopedSettingSlice<T> => this.add(new DocumentSlice(keys, read));
+    const windowed = <T>(keys: readonly string[], read: (c: vscode.WorkspaceConfiguration) => T): SettingSlice<T> => this.add(new WindowSlice(keys, read));
+    this.encoding = scoped(['encoding'], (c) => reader.encoding(c));
+    this.boundaries = scoped(['boundaries'], (c) => reader.boundaries(c));
+    this.hover = scoped(['hover'], (c) => reader.hover(c));
+    this.digitChunking = scoped(['digitChunking'], (c) => reader.bool(c, 'digitChunking.enabled', false));
+    this.glitch = scoped(['glitch'], (c) => reader.glitch(c));
+    this.statusBar = windowed(['statusBar', 'pricing'], (c) => reader.statusBar(c));
+    this.backend = windowed(['completion', 'model', 'server'], (c) => reader.backend(c));
+    this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SECTION) && this.refresh(e)));
+    this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(undefined)));
+  }
+
+  private add<S extends RefreshableSlice & Disposable>(slice: S): S {
+    this.slices.push(slice);
+    return this._register(slice);
+  }
+
+  /** Every slice re-reads before any listener runs, so a listener sees all slices up to date. */
+  private refresh(e: vscode.ConfigurationChangeEvent | undefined): void {
+    const announce = this.slices.map((s) => s.refresh(e));
+    for (const fire of announce) fire?.();
+  }
+
+  /** `tokenscope.encoding` in the workspace or user settings, for all files or one language. */
+  async setEncoding(encoding: EncodingName, target: SettingTarget, languageId?: string): Promise<void> {
+    const scope = languageId ? { languageId } : undefined;
+    await vscode.workspace.getConfiguration(SECTION, scope).update('encoding', encoding, toTarget(target), languageId !== undefined);
+  }
+
+  /** Where "this workspace" writes go: the workspace when a folder is open, else the user settings. */
+  get defaultTarget(): SettingTarget {
+    return vscode.workspace.workspaceFolders?.length ? 'workspace' : 'user';
+  }
+
+  /** `tokenscope.boundaries.enabled` in the user settings (the "everywhere" toggle). */
+  async setBoundariesEnabled(enabled: boolean): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('boundaries.enabled', enabled, vscode.ConfigurationTarget.Global);
+  }
+
+  /** `tokenscope.model.path`: machine-scoped, so only the user settings may hold it. */
+  async setModelPath(modelPath: string): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('model.path', modelPath, vscode.ConfigurationTarget.Global);
+  }
+
+  /** `tokenscope.completion.backend` in the user settings. */
+  async setBackendKind(kind: BackendKind): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('completion.backend', kind, vscode.ConfigurationTarget.Global);
+  }
+}
+
+function toTarget(t: SettingTarget): vscode.ConfigurationTarget {
+  return t === 'user' ? vscode.ConfigurationTarget.Global : vscode.ConfigurationTarget.Workspace;
 }

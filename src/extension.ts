@@ -1,30 +1,29 @@
 import * as vscode from 'vscode';
 import { withComponent } from './common/logger';
-import { register as registerBackendCommands } from './commands/backendCommands';
-import { register as registerBoundaryCommands } from './commands/boundaryCommands';
-import { register as registerCountTokens } from './commands/countTokens';
-import { register as registerEditCommands } from './commands/editCommands';
-import { register as registerEncodingCommands } from './commands/encodingCommands';
-import { register as registerStatusBarMenu } from './commands/statusBarMenu';
-import { register as registerGlitchReport } from './commands/glitchReport';
-import { register as registerTokenIdCommands } from './commands/tokenIdCommands';
-import { register as registerVerify } from './commands/verifyWithTiktoken';
 import { Configuration } from './configuration';
-import { LocalBackend } from './core/backend/local/localBackend';
 import type { ModelCandidate } from './core/glitch/glitchIndex';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
 import { TokenizerRegistry } from './core/tokenizer/tokenizerRegistry';
-import { BackendService, type BackendState } from './features/backend/backendService';
-import { register as registerBackendStatus } from './features/backend/backendStatus';
-import { register as registerDigitChunks } from './features/digitChunks/digitChunks';
-import { register as registerGlitchDiagnostics, type PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
-import { GlitchIndexes } from './features/glitchTokens/glitchIndexes';
-import { register as registerModelCandidates } from './features/glitchTokens/modelCandidates';
-import { register as registerInspector, type InspectorRendered } from './features/inspector/inspectorPanel';
-import { register as registerBoundaries, type BoundaryState } from './features/tokenBoundaries/tokenBoundaries';
-import { register as registerTokenCount, type TokenCountSnapshot } from './features/tokenCount/tokenCountStatus';
-import { register as registerHover, type TokenInfo } from './features/tokenHover/tokenHover';
-import { TokenModels, type ModelState } from './features/tokenModel/tokenModels';
+import * as completionBackend from './features/completionBackend';
+import * as digitChunks from './features/digitChunks';
+import * as encodings from './features/encodings';
+import * as glitchTokens from './features/glitchTokens';
+import type { PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
+import * as inspector from './features/inspector';
+import type { InspectorRendered } from './features/inspector/inspectorPanel';
+import * as tokenBoundaries from './features/tokenBoundaries';
+import type { BoundaryState } from './features/tokenBoundaries/tokenBoundaries';
+import * as tokenBudget from './features/tokenBudget';
+import * as tokenCount from './features/tokenCount';
+import type { TokenCountSnapshot } from './features/tokenCount/tokenCountStatus';
+import * as tokenHover from './features/tokenHover';
+import type { TokenInfo } from './features/tokenHover/tokenHover';
+import * as tokenIds from './features/tokenIds';
+import * as statusBarMenu from './menus/statusBarMenu';
+import { BackendService, type BackendState } from './services/backendService';
+import { BoundaryVisibility } from './services/boundaryVisibility';
+import { GlitchIndexes } from './services/glitchIndexes';
+import { TokenModels, type ModelState } from './services/tokenModels';
 
 /**
  * What `activate` returns. `internal` is for Tokenscope's own integration tests (they read the
@@ -50,69 +49,54 @@ export interface TokenscopeApi {
   };
 }
 
-/** Composition root: build the services, register the features; every Disposable goes to `subscriptions`. */
+/**
+ * Composition root: services first (settings, tokenizers, document token models, the completion
+ * backend, glitch indexes), then the features, each given the services and setting slices it uses.
+ * Every Disposable goes to `subscriptions`.
+ */
 export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const channel = vscode.window.createOutputChannel('Tokenscope', { log: true });
-  context.subscriptions.push(channel);
   const logger = channel;
-  const ranksDir = context.asAbsolutePath('dist/ranks');
-  const config = new Configuration(withComponent(logger, 'config'));
-  const registry = TokenizerRegistry.fromRanksDir(ranksDir);
-  const background = new BackgroundTokenizer(context.asAbsolutePath('dist/tokenizeWorker.js'), ranksDir, withComponent(logger, 'worker'));
-  const models = new TokenModels(registry, background, config, logger);
-  context.subscriptions.push(config, registry, background, models);
+  const own = <T extends vscode.Disposable>(d: T): T => (context.subscriptions.push(d), d);
+  own(channel);
 
-  const backend = new BackendService(config, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger);
-  // The loaded local model's own tokenizer, for counts labelled with it (status tooltip, Compare Encodings).
-  const localModel = (): { name: string; count: (t: string) => number } | undefined => {
-    const b = backend.current;
-    return b instanceof LocalBackend ? { name: b.name.replace(/\.gguf$/i, ''), count: (t) => b.tokenizer.count(t) } : undefined;
-  };
-  const tokenCount = registerTokenCount(models, config, logger, localModel, backend.onDidChangeState);
-  const boundaries = registerBoundaries(models, config, logger);
-  const hover = registerHover(models, registry, config, boundaries);
-  const inspector = registerInspector(context.extensionUri, models, registry);
-  const glitchIndexes = new GlitchIndexes(registry, background, logger);
-  const glitch = registerGlitchDiagnostics(models, glitchIndexes, config, logger);
-  const backendStatus = registerBackendStatus(backend);
-  context.subscriptions.push(
-    tokenCount,
-    boundaries,
-    hover,
-    inspector,
-    registerDigitChunks(models, config),
-    registerCountTokens(models),
-    registerVerify(models, background, logger),
-    registerEncodingCommands(registry, background, config, localModel),
-    registerBoundaryCommands(boundaries),
-    registerTokenIdCommands(registry, config),
-    registerEditCommands(registry, config),
-    registerStatusBarMenu(),
-    glitchIndexes,
-    glitch,
-    registerGlitchReport(registry, glitchIndexes, config),
-    backend,
-    backendStatus,
-    registerBackendCommands(backend, context, channel, logger),
-    registerModelCandidates(backend, glitchIndexes, context, logger),
-  );
+  const ranksDir = context.asAbsolutePath('dist/ranks');
+  const config = own(new Configuration(withComponent(logger, 'config')));
+  const registry = own(TokenizerRegistry.fromRanksDir(ranksDir));
+  const background = own(new BackgroundTokenizer(context.asAbsolutePath('dist/tokenizeWorker.js'), ranksDir, withComponent(logger, 'worker')));
+  const models = own(new TokenModels(registry, background, config.encoding, logger));
+  const backend = own(new BackendService(config.backend, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger));
+  const glitchIndexes = own(new GlitchIndexes(registry, background, logger));
+  const visibility = own(new BoundaryVisibility(config.boundaries));
+
+  const count = own(tokenCount.register(models, config.statusBar, backend, background, logger));
+  const boundaries = own(tokenBoundaries.register(models, visibility, config, logger));
+  const hover = own(tokenHover.register(models, registry, config.hover, visibility));
+  const panel = own(inspector.register(context.extensionUri, models, registry));
+  const glitch = own(glitchTokens.register(context, models, glitchIndexes, backend, background, config.glitch, logger));
+  const backendUi = own(completionBackend.register(context, backend, config, channel, logger));
+  own(digitChunks.register(models, config.digitChunking));
+  own(encodings.register(registry, background, config, backend));
+  own(tokenIds.register(models));
+  own(tokenBudget.register(models));
+  own(statusBarMenu.register());
 
   logger.info(`Tokenscope ${String((context.extension.packageJSON as { version?: unknown }).version)} activated (${vscode.env.appName} ${vscode.version})`);
   return {
     internal: {
-      tokenCount: () => tokenCount.snapshot,
-      onDidChangeTokenCount: tokenCount.onDidChange,
+      tokenCount: () => count.api.snapshot,
+      onDidChangeTokenCount: count.api.onDidChange,
       modelState: (d) => models.get(d),
-      boundaries: (d) => boundaries.state(d),
-      tokenInfo: (d, o) => hover.infoAt(d, o),
-      provideHover: (d, p) => hover.provideHover(d, p),
-      inspector: () => inspector.lastRendered,
-      glitchFindings: (d) => glitch.findings(d),
-      glitchHover: (d, p) => glitch.provideHover(d, p),
-      glitchLastUpdate: () => glitch.lastUpdate,
+      boundaries: (d) => boundaries.api.state(d),
+      tokenInfo: (d, o) => hover.api.infoAt(d, o),
+      provideHover: (d, p) => hover.api.provideHover(d, p),
+      inspector: () => panel.api.lastRendered,
+      glitchFindings: (d) => glitch.api.diagnostics.findings(d),
+      glitchHover: (d, p) => glitch.api.diagnostics.provideHover(d, p),
+      glitchLastUpdate: () => glitch.api.diagnostics.lastUpdate,
       backendState: () => backend.state,
       onDidChangeBackendState: backend.onDidChangeState,
-      backendStatusBar: () => backendStatus.shown,
+      backendStatusBar: () => backendUi.api.shown,
       enginePid: () => backend.enginePid,
       modelCandidates: () => glitchIndexes.modelCandidates,
     },

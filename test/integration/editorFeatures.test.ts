@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { get_encoding, type Tiktoken } from 'tiktoken';
 import * as vscode from 'vscode';
-import type { EncodingComparison } from '../../src/commands/encodingCommands';
+import type { EncodingComparison } from '../../src/features/encodings/compareEncodingsCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import type { BoundaryState } from '../../src/features/tokenBoundaries/tokenBoundaries';
 import { pairs } from '../../src/core/tokenizer/boundarySegments';

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { GlitchReport } from '../../src/commands/glitchReport';
+import type { GlitchReport } from '../../src/features/glitchTokens/glitchReportCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import type { PublishedFinding } from '../../src/features/glitchTokens/glitchDiagnostics';
 import { activateExtension, closeAllEditors, screenshot, waitFor } from './helpers';

@@ -6,7 +6,7 @@
  */
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import type { GlitchReport } from '../../src/commands/glitchReport';
+import type { GlitchReport } from '../../src/features/glitchTokens/glitchReportCommand';
 import type { ModelAnalysis } from '../../src/core/glitch/modelAnalysisProtocol';
 import type { TokenscopeApi } from '../../src/extension';
 import { activateExtension, closeAllEditors, waitFor } from './helpers';

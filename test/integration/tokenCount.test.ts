@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
-import type { CountTokensResult } from '../../src/commands/countTokens';
+import type { CountTokensResult } from '../../src/features/tokenCount/countTokensCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import type { TokenCountSnapshot } from '../../src/features/tokenCount/tokenCountStatus';
 import { activateExtension, closeAllEditors, screenshot, waitFor, workspaceFile } from './helpers';
@@ -30,6 +30,13 @@ describe('token count (status bar + command)', () => {
     assert.ok(ext?.isActive);
     await closeAllEditors();
     await waitFor('hidden state', () => (api.internal.tokenCount().kind === 'hidden' ? true : undefined));
+  });
+
+  it('registers every command of package.json, and the internal ones', async () => {
+    const pkg = vscode.extensions.getExtension('tokenscope.tokenscope')!.packageJSON as { contributes: { commands: { command: string }[] } };
+    const registered = new Set(await vscode.commands.getCommands(true));
+    const missing = [...pkg.contributes.commands.map((c) => c.command), 'tokenscope.setEncoding', 'tokenscope.retryBackend'].filter((id) => !registered.has(id));
+    assert.deepStrictEqual(missing, []);
   });
 
   it('shows the o200k count of the active document', async () => {

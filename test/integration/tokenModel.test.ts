@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
-import type { VerifyResult } from '../../src/commands/verifyWithTiktoken';
+import type { VerifyResult } from '../../src/features/tokenCount/verifyWithTiktokenCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import { activateExtension, closeAllEditors, waitFor } from './helpers';
 

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
+import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
+import type { ScopedSettingSlice } from '../../configuration';
 import { findLongNumbers, groupThousands } from '../../core/prompt/longNumbers';
-import type { Configuration } from '../../configuration';
-import type { TokenModels } from '../tokenModel/tokenModels';
+import type { TokenModels } from '../../services/tokenModels';
 
 export const DIGIT_CHUNKING_CODE = 'digit-chunking';
 /** Larger documents are not scanned (prompt files are small; this keeps a typo-fix cheap). */
@@ -18,37 +19,39 @@ const DEBOUNCE_MS = 200;
  */
 export class DigitChunks extends Disposable implements vscode.CodeActionProvider {
   private readonly diagnostics = this._register(vscode.languages.createDiagnosticCollection('tokenscope-digits'));
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** One debounce per document: typing in one document must not postpone another's update. */
+  private readonly delayers = new Map<string, Delayer>();
 
   constructor(
     private readonly models: TokenModels,
-    private readonly config: Configuration,
+    private readonly enabled: ScopedSettingSlice<boolean>,
   ) {
     super();
-    this._register({ dispose: () => this.timers.forEach((t) => clearTimeout(t)) });
+    this._register({ dispose: () => this.delayers.forEach((d) => d.dispose()) });
     this._register(models.onDidChange((d) => this.schedule(d)));
-    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.diagnostics.delete(d.uri)));
+    this._register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        this.delayers.get(d.uri.toString())?.dispose();
+        this.delayers.delete(d.uri.toString());
+        this.diagnostics.delete(d.uri);
+      }),
+    );
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.schedule(e.document))));
-    this._register(config.onDidChange(() => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e.document))));
+    this._register(enabled.onDidChange(() => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e.document))));
     this._register(vscode.languages.registerCodeActionsProvider({ scheme: '*' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
     vscode.window.visibleTextEditors.forEach((e) => this.schedule(e.document));
   }
 
   private schedule(doc: vscode.TextDocument): void {
     const key = doc.uri.toString();
-    clearTimeout(this.timers.get(key));
-    this.timers.set(
-      key,
-      setTimeout(() => {
-        this.timers.delete(key);
-        this.update(doc);
-      }, DEBOUNCE_MS),
-    );
+    let d = this.delayers.get(key);
+    if (!d) this.delayers.set(key, (d = new Delayer(DEBOUNCE_MS, 'debounce')));
+    d.trigger(() => this.update(doc));
   }
 
   /** Recomputes the diagnostics of one document. O(document) for the scan, O(numbers) for tokens. */
   update(doc: vscode.TextDocument): void {
-    if (doc.isClosed || !this.config.forDocument(doc).digitChunking) {
+    if (doc.isClosed || !this.enabled.of(doc)) {
       this.diagnostics.delete(doc.uri);
       return;
     }
@@ -106,6 +109,3 @@ export class DigitChunks extends Disposable implements vscode.CodeActionProvider
   }
 }
 
-export function register(models: TokenModels, config: Configuration): DigitChunks {
-  return new DigitChunks(models, config);
-}

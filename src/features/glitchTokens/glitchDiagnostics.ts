@@ -6,10 +6,10 @@ import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glit
 import { glitchRewrites, type GlitchRewrite } from '../../core/glitch/glitchRewrites';
 import { GlitchTracker, type GlitchFinding } from '../../core/glitch/glitchTracker';
 import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
-import type { Configuration, GlitchSeverity } from '../../configuration';
-import type { TokenModels } from '../tokenModel/tokenModels';
+import type { GlitchSettings, GlitchSeverity, ScopedSettingSlice } from '../../configuration';
 import { threadCpuMs } from '../../common/threadCpu';
-import type { GlitchIndexes } from './glitchIndexes';
+import type { GlitchIndexes } from '../../services/glitchIndexes';
+import type { TokenModels } from '../../services/tokenModels';
 
 export const GLITCH_CODE = 'glitch-token';
 
@@ -63,7 +63,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   constructor(
     private readonly models: TokenModels,
     private readonly indexes: GlitchIndexes,
-    private readonly config: Configuration,
+    private readonly settings: ScopedSettingSlice<GlitchSettings>,
     logger: ILogger,
   ) {
     super();
@@ -83,7 +83,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     // After onDidEdit: a rebuilt model (new object), a first model, or a model that became ready.
     this._register(models.onDidChange((d) => this.refresh(d)));
     this._register(indexes.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document, true))));
-    this._register(config.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.refresh(d, true))));
+    this._register(settings.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.refresh(d, true))));
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.refresh(e.document))));
     this._register(
       vscode.workspace.onDidCloseTextDocument((d) => {
@@ -106,9 +106,8 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private refresh(document: vscode.TextDocument, force = false): void {
     const key = document.uri.toString();
     if (document.isClosed) return;
-    const settings = this.config.forDocument(document);
     const visible = vscode.window.visibleTextEditors.some((e) => e.document === document);
-    if (!settings.glitch.enabled || (!visible && !this.tracked.has(key))) {
+    if (!this.settings.of(document).enabled || (!visible && !this.tracked.has(key))) {
       if (this.tracked.delete(key) || this.published.has(key)) {
         this.published.delete(key);
         this.collection.delete(document.uri);
@@ -129,7 +128,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   }
 
   private severityOf(info: GlitchInfo, document: vscode.TextDocument): GlitchSeverity {
-    const g = this.config.forDocument(document).glitch;
+    const g = this.settings.of(document);
     const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
     const cap = CAP[info.strength];
     return RANK[setting] < RANK[cap] ? setting : cap;
@@ -253,6 +252,3 @@ function message(f: GlitchFinding): string {
   }
 }
 
-export function register(models: TokenModels, indexes: GlitchIndexes, config: Configuration, logger: ILogger): GlitchDiagnostics {
-  return new GlitchDiagnostics(models, indexes, config, logger);
-}

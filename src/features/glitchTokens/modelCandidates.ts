@@ -4,12 +4,15 @@ import * as vscode from 'vscode';
 import { Disposable } from '../../common/dispose';
 import { errorMessage, isTokenscopeError } from '../../common/errors';
 import { withComponent, type ILogger } from '../../common/logger';
-import { COMMAND_FIND_UNDERTRAINED, COMMAND_GLITCH_REPORT } from '../../commands/commandIds';
+import { COMMAND_FIND_UNDERTRAINED, COMMAND_GLITCH_REPORT } from '../../commandIds';
 import { candidatesForEditor, runModelAnalysis } from '../../core/glitch/modelAnalysis';
 import type { AnalysisRequest, ModelAnalysis } from '../../core/glitch/modelAnalysisProtocol';
 import { GgufTokenizer } from '../../core/tokenizer/gguf/ggufTokenizer';
-import type { BackendService } from '../backend/backendService';
-import type { GlitchIndexes } from './glitchIndexes';
+import type { BackendService } from '../../services/backendService';
+import type { GlitchIndexes } from '../../services/glitchIndexes';
+import { withSignal } from '../../util/cancellation';
+import type { Command } from '../../util/command';
+import { openMarkdown } from '../../util/editor';
 
 /** What globalState remembers so that the last analysis applies again after a restart without re-reading the model. */
 interface Remembered {
@@ -52,7 +55,6 @@ export class ModelCandidates extends Disposable {
     super();
     this.log = withComponent(logger, 'under-trained');
     this.cacheDir = path.join(context.globalStorageUri.fsPath, 'glitch');
-    this._register(vscode.commands.registerCommand(COMMAND_FIND_UNDERTRAINED, (args?: FindUndertrainedArgs) => this.run(args)));
     // A different model: its analysis (if any was made) replaces the old one's warnings.
     this._register(backend.onDidChangeState(() => void this.restore()));
     void this.restore();
@@ -97,7 +99,7 @@ export class ModelCandidates extends Disposable {
     this.log.info(`${a.modelName}: ${a.candidates.length} candidates (${candidates.length} as text warnings)`);
   }
 
-  private async run(args?: FindUndertrainedArgs): Promise<ModelAnalysis | undefined> {
+  async run(args?: FindUndertrainedArgs): Promise<ModelAnalysis | undefined> {
     const interactive = !args;
     let modelPath = args?.path ?? (this.backend.kind === 'local' ? this.backend.modelPath : undefined);
     if (!modelPath) {
@@ -140,27 +142,23 @@ export class ModelCandidates extends Disposable {
       // the model vanished meanwhile: nothing to remember
     }
     this.apply(analysis);
-    if (args?.open !== false) await vscode.window.showTextDocument(await vscode.workspace.openTextDocument({ language: 'markdown', content: renderAnalysis(analysis) }));
+    if (args?.open !== false) await openMarkdown(renderAnalysis(analysis));
     return analysis;
   }
 
   private async inProcess(title: string, request: AnalysisRequest): Promise<{ analysis: ModelAnalysis; cached: boolean }> {
-    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      const ac = new AbortController();
-      const sub = token.onCancellationRequested(() => ac.abort());
+    return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       let done = 0;
-      try {
-        return await runModelAnalysis(this.script, request, {
-          signal: ac.signal,
+      return withSignal(token, (signal) =>
+        runModelAnalysis(this.script, request, {
+          signal,
           onProgress: (fraction, phase) => {
             const pct = Math.round(fraction * 100);
             if (pct > done) progress.report({ increment: pct - done, message: `${phase} ${pct} %` });
             done = Math.max(done, pct);
           },
-        });
-      } finally {
-        sub.dispose();
-      }
+        }),
+      );
     });
   }
 }
@@ -195,6 +193,13 @@ export function renderAnalysis(a: ModelAnalysis, top = 100): string {
   return out.join('\n');
 }
 
-export function register(backend: BackendService, indexes: GlitchIndexes, context: vscode.ExtensionContext, logger: ILogger): ModelCandidates {
-  return new ModelCandidates(backend, indexes, context, context.asAbsolutePath('dist/modelAnalysisProcess.js'), logger);
+/** "Find Under-trained Tokens of the Local Model". */
+export class FindUndertrainedCommand implements Command {
+  readonly id = COMMAND_FIND_UNDERTRAINED;
+
+  constructor(private readonly candidates: ModelCandidates) {}
+
+  execute(args?: FindUndertrainedArgs): Promise<ModelAnalysis | undefined> {
+    return this.candidates.run(args);
+  }
 }

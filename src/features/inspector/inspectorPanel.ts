@@ -1,11 +1,13 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
+import { COMMAND_SHOW_INSPECTOR } from '../../commandIds';
+import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
 import { inspectorStats, type InspectorStats } from '../../core/inspector/inspectorStats';
 import { ENCODING_NAMES, type EncodingName } from '../../core/tokenizer/encodings';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
-import { COMMAND_SHOW_INSPECTOR } from '../../commands/commandIds';
-import type { TokenModels } from '../tokenModel/tokenModels';
+import type { TokenModels } from '../../services/tokenModels';
+import type { Command } from '../../util/command';
 
 /** The message the webview receives. */
 export interface InspectorData {
@@ -39,7 +41,7 @@ const COMPARE_LIMIT = 512 * 1024;
 export class InspectorPanel extends Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private readonly panelDisposables: vscode.Disposable[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private readonly delayer = this._register(new Delayer(UPDATE_DELAY_MS, 'debounce'));
   private lastEditor: vscode.TextEditor | undefined;
   private rendered: InspectorRendered | undefined;
   private readonly renderedEmitter = this._register(new vscode.EventEmitter<InspectorRendered>());
@@ -51,13 +53,7 @@ export class InspectorPanel extends Disposable {
     private readonly registry: TokenizerRegistry,
   ) {
     super();
-    this._register(vscode.commands.registerCommand(COMMAND_SHOW_INSPECTOR, () => this.show()));
-    this._register({
-      dispose: () => {
-        clearTimeout(this.timer);
-        this.panel?.dispose();
-      },
-    });
+    this._register({ dispose: () => void this.panel?.dispose() });
     this._register(
       vscode.window.onDidChangeActiveTextEditor((e) => {
         if (e) {
@@ -115,8 +111,7 @@ export class InspectorPanel extends Disposable {
 
   private schedule(delay = UPDATE_DELAY_MS): void {
     if (!this.panel) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.update(), delay);
+    this.delayer.trigger(() => void this.update(), delay);
   }
 
   private async update(): Promise<void> {
@@ -160,6 +155,13 @@ export class InspectorPanel extends Disposable {
   }
 }
 
-export function register(extensionUri: vscode.Uri, models: TokenModels, registry: TokenizerRegistry): InspectorPanel {
-  return new InspectorPanel(extensionUri, models, registry);
+/** "Show Token Inspector". */
+export class ShowInspectorCommand implements Command {
+  readonly id = COMMAND_SHOW_INSPECTOR;
+
+  constructor(private readonly panel: InspectorPanel) {}
+
+  execute(): void {
+    this.panel.show();
+  }
 }

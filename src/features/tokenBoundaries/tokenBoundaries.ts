@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
+import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
 import { withComponent, type ILogger } from '../../common/logger';
-import { boundarySegments } from '../../core/tokenizer/boundarySegments';
-import { SpanBuffer } from '../../core/tokenizer/documentTokens';
-import type { Configuration } from '../../configuration';
-import type { TokenModels } from '../tokenModel/tokenModels';
-import { PositionMapper } from './positionMapper';
 import { threadCpuMs } from '../../common/threadCpu';
+import type { BoundarySettings, ScopedSettingSlice } from '../../configuration';
+import { boundarySegments, type BoundarySegments } from '../../core/tokenizer/boundarySegments';
+import { collectWindowTokens, decorationLineWindow } from '../../core/tokenizer/boundaryWindow';
+import { SpanBuffer, type DocumentTokens } from '../../core/tokenizer/documentTokens';
+import type { BoundaryVisibility } from '../../services/boundaryVisibility';
+import type { TokenModels } from '../../services/tokenModels';
+import { PositionMapper } from './positionMapper';
 
 /** Palette slots; tokens cycle through them by index. Matches `tokenscope.tokenNBackground` colours. */
 export const PALETTE_SIZE = 6;
@@ -53,12 +56,10 @@ export class TokenBoundaries extends Disposable {
   private readonly spaceType: vscode.TextEditorDecorationType;
   private readonly tabType: vscode.TextEditorDecorationType;
   private readonly lineEndType: vscode.TextEditorDecorationType;
-  /** Per-document override set by the toggle command (undefined: follow the setting). */
-  private readonly overrides = new Map<string, boolean>();
   private readonly states = new Map<string, BoundaryState>();
   private readonly drawn = new Set<vscode.TextEditor>();
   private readonly pending = new Set<vscode.TextEditor>();
-  private timer: NodeJS.Timeout | undefined;
+  private readonly delayer = this._register(new Delayer(REFRESH_DELAY_MS, 'coalesce'));
   /** Reused between refreshes: no garbage per token. */
   private readonly spans = new SpanBuffer();
   private readonly changed = this._register(new vscode.EventEmitter<BoundaryState>());
@@ -67,57 +68,29 @@ export class TokenBoundaries extends Disposable {
 
   constructor(
     private readonly models: TokenModels,
-    private readonly config: Configuration,
+    private readonly visibility: BoundaryVisibility,
+    private readonly settings: ScopedSettingSlice<BoundarySettings>,
     logger: ILogger,
   ) {
     super();
     this.log = withComponent(logger, 'boundaries');
     const marker = new vscode.ThemeColor('tokenscope.whitespaceMarkerForeground');
-    this.slotTypes = Array.from({ length: PALETTE_SIZE }, (_, i) =>
-      this._register(vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor(`tokenscope.token${i + 1}Background`), borderRadius: '2px' })),
-    );
-    this.splitType = this._register(
-      vscode.window.createTextEditorDecorationType({ backgroundColor: new vscode.ThemeColor('tokenscope.splitCharacterBackground'), textDecoration: 'underline dotted' }),
-    );
+    const type = (o: vscode.DecorationRenderOptions): vscode.TextEditorDecorationType => this._register(vscode.window.createTextEditorDecorationType(o));
+    this.slotTypes = Array.from({ length: PALETTE_SIZE }, (_, i) => type({ backgroundColor: new vscode.ThemeColor(`tokenscope.token${i + 1}Background`), borderRadius: '2px' }));
+    this.splitType = type({ backgroundColor: new vscode.ThemeColor('tokenscope.splitCharacterBackground'), textDecoration: 'underline dotted' });
     // Markers are zero-width before-attachments: they overlay the whitespace without moving text.
-    this.spaceType = this._register(vscode.window.createTextEditorDecorationType({ before: { contentText: '·', color: marker, width: '0' } }));
-    this.tabType = this._register(vscode.window.createTextEditorDecorationType({ before: { contentText: '→', color: marker, width: '0' } }));
-    this.lineEndType = this._register(vscode.window.createTextEditorDecorationType({ after: { contentText: '↵', color: marker } }));
-    this._register({ dispose: () => clearTimeout(this.timer) });
+    this.spaceType = type({ before: { contentText: '·', color: marker, width: '0' } });
+    this.tabType = type({ before: { contentText: '→', color: marker, width: '0' } });
+    this.lineEndType = type({ after: { contentText: '↵', color: marker } });
+    const scheduleDocument = (doc: vscode.TextDocument): void => vscode.window.visibleTextEditors.forEach((e) => e.document === doc && this.schedule(e));
+    const scheduleAll = (): void => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e));
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.schedule(e))));
     this._register(vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.schedule(e.textEditor)));
-    this._register(
-      models.onDidChange((doc) => {
-        for (const e of vscode.window.visibleTextEditors) if (e.document === doc) this.schedule(e);
-      }),
-    );
-    this._register(config.onDidChange(() => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e))));
-    this._register(
-      vscode.workspace.onDidCloseTextDocument((d) => {
-        // a toggle belongs to the open document: a later document with the same URI (Untitled-1) starts fresh
-        this.states.delete(d.uri.toString());
-        this.overrides.delete(d.uri.toString());
-      }),
-    );
-    vscode.window.visibleTextEditors.forEach((e) => this.schedule(e));
-  }
-
-  /** Whether boundaries are shown for a document: the toggle override, else the setting. */
-  isEnabled(document: vscode.TextDocument): boolean {
-    return this.overrides.get(document.uri.toString()) ?? this.config.forDocument(document).boundariesEnabled;
-  }
-
-  /** Flips boundaries for one document (all its editors, until it is closed); returns the new state. */
-  toggle(document: vscode.TextDocument): boolean {
-    const next = !this.isEnabled(document);
-    this.overrides.set(document.uri.toString(), next);
-    for (const e of vscode.window.visibleTextEditors) if (e.document === document) this.schedule(e);
-    return next;
-  }
-
-  /** Forgets per-document overrides (after a global toggle, every document follows the setting). */
-  clearOverrides(): void {
-    this.overrides.clear();
+    this._register(models.onDidChange(scheduleDocument));
+    this._register(visibility.onDidToggle(scheduleDocument));
+    this._register(settings.onDidChange(scheduleAll));
+    this._register(vscode.workspace.onDidCloseTextDocument((d) => this.states.delete(d.uri.toString())));
+    scheduleAll();
   }
 
   state(document: vscode.TextDocument): BoundaryState | undefined {
@@ -126,19 +99,20 @@ export class TokenBoundaries extends Disposable {
 
   private schedule(editor: vscode.TextEditor): void {
     this.pending.add(editor);
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const eds = [...this.pending];
-      this.pending.clear();
-      for (const e of eds) {
-        try {
-          this.render(e);
-        } catch (err) {
-          // one editor's failure must not stop the others (or later refreshes)
-          this.log.error(err instanceof Error ? err : String(err));
-        }
+    this.delayer.trigger(() => this.renderPending());
+  }
+
+  private renderPending(): void {
+    const eds = [...this.pending];
+    this.pending.clear();
+    for (const e of eds) {
+      try {
+        this.render(e);
+      } catch (err) {
+        // one editor's failure must not stop the others (or later refreshes)
+        this.log.error(err instanceof Error ? err : String(err));
       }
-    }, REFRESH_DELAY_MS);
+    }
   }
 
   /** Computes and sends the decorations of one editor. Cost: O(tokens in the window). */
@@ -148,10 +122,7 @@ export class TokenBoundaries extends Disposable {
       return;
     }
     const doc = editor.document;
-    const t0 = performance.now();
-    const cpu0 = threadCpuMs();
-    const settings = this.config.forDocument(doc);
-    if (!this.isEnabled(doc)) {
+    if (!this.visibility.isEnabled(doc)) {
       this.clear(editor);
       this.publish({ uri: doc.uri.toString(), version: doc.version, enabled: false, bySlot: [], split: [], spaces: 0, lineEnds: 0, window: [0, 0], tokenCount: 0, capped: false, refreshMs: 0 });
       return;
@@ -162,40 +133,62 @@ export class TokenBoundaries extends Disposable {
       this.clear(editor);
       return;
     }
-    const model = state.model;
-    const max = this.config.windowSettings.boundariesMaxTokens;
-    // Visible lines plus half a screen above and below: scrolling shows decorated lines while the
-    // next refresh (16 ms later) catches up, at a third of the cost of a full screen of margin.
-    const visible = editor.visibleRanges;
-    if (visible.length === 0) return;
-    const first = visible[0]!.start.line;
-    const last = visible[visible.length - 1]!.end.line;
-    const margin = Math.max(10, (last - first) >> 1);
-    const winStartLine = Math.max(0, first - margin);
-    const winEndLine = Math.min(doc.lineCount - 1, last + margin);
-    const winRange = new vscode.Range(winStartLine, 0, winEndLine, doc.lineAt(winEndLine).range.end.character);
-    let start = doc.offsetAt(winRange.start);
-    let end = doc.offsetAt(winRange.end);
+    if (editor.visibleRanges.length > 0) this.draw(editor, state.model);
+  }
+
+  /** One refresh of a ready model: window → tokens → segments → decorations, each phase timed for the benchmark. */
+  private draw(editor: vscode.TextEditor, model: DocumentTokens): void {
+    const doc = editor.document;
+    const t0 = performance.now();
+    const cpu0 = threadCpuMs();
+    const settings = this.settings.of(doc);
+    const [window, visible] = this.offsetWindows(editor);
     const t1 = performance.now();
     const spans = this.spans;
-    model.tokensInRangeInto(start, end, max + 1, spans);
-    let capped = spans.length > max;
-    if (capped) {
-      // Too many for the margin: keep what is on screen first.
-      start = doc.offsetAt(new vscode.Position(first, 0));
-      end = doc.offsetAt(doc.lineAt(last).range.end);
-      model.tokensInRangeInto(start, end, max + 1, spans);
-      capped = spans.length > max;
-      spans.length = Math.min(spans.length, max);
-    }
-    const from = spans.length ? Math.min(start, spans.starts[0]!) : start;
-    const to = spans.length ? Math.max(end, spans.ends[spans.length - 1]!) : end;
+    const got = collectWindowTokens(model, window, visible, settings.maxTokens, spans);
+    const from = spans.length ? Math.min(got.start, spans.starts[0]!) : got.start;
+    const to = spans.length ? Math.max(got.end, spans.ends[spans.length - 1]!) : got.end;
     const text = model.getText(from, to);
     const t2 = performance.now();
-    const seg = boundarySegments(spans, PALETTE_SIZE, text, from, settings.boundariesWhitespace);
+    const seg = boundarySegments(spans, PALETTE_SIZE, text, from, settings.whitespaceMarkers);
     const t3 = performance.now();
-    const origin = doc.positionAt(from);
-    // Ranges of one slot/type are sorted; all lists together are not, so map each list in order.
+    this.send(editor, seg, text, from);
+    const t4 = performance.now();
+    if (got.capped) this.log.debug(`${doc.uri.toString()}: boundaries capped at ${settings.maxTokens} tokens`);
+    this.publish({
+      uri: doc.uri.toString(),
+      version: doc.version,
+      enabled: true,
+      bySlot: seg.bySlot,
+      split: seg.split,
+      spaces: seg.spaces.length,
+      lineEnds: seg.lineEnds.length,
+      window: [got.start, got.end],
+      tokenCount: seg.tokenCount,
+      capped: got.capped,
+      refreshMs: t4 - t0,
+      startedAt: t0,
+      refreshCpuMs: cpu0 === undefined ? undefined : threadCpuMs()! - cpu0,
+      phasesMs: [t1 - t0, t2 - t1, t3 - t2, t4 - t3],
+    });
+  }
+
+  /** [margin window, visible lines] as document offsets [start, end). */
+  private offsetWindows(editor: vscode.TextEditor): [readonly [number, number], readonly [number, number]] {
+    const doc = editor.document;
+    const visible = editor.visibleRanges;
+    const first = visible[0]!.start.line;
+    const last = visible[visible.length - 1]!.end.line;
+    const w = decorationLineWindow(first, last, doc.lineCount);
+    return [
+      [doc.offsetAt(new vscode.Position(w.startLine, 0)), doc.offsetAt(doc.lineAt(w.endLine).range.end)],
+      [doc.offsetAt(new vscode.Position(first, 0)), doc.offsetAt(doc.lineAt(last).range.end)],
+    ];
+  }
+
+  /** One `setDecorations` per type. Ranges of one list are sorted, so each list maps in one walk of `text`. */
+  private send(editor: vscode.TextEditor, seg: BoundarySegments, text: string, from: number): void {
+    const origin = editor.document.positionAt(from);
     const toRanges = (flat: readonly number[]): vscode.Range[] => {
       const m = new PositionMapper(text, from, origin);
       const out = new Array<vscode.Range>(flat.length >> 1);
@@ -215,25 +208,6 @@ export class TokenBoundaries extends Disposable {
     editor.setDecorations(this.tabType, toPoints(seg.tabs, 1));
     editor.setDecorations(this.lineEndType, toPoints(seg.lineEnds, 0));
     this.drawn.add(editor);
-    const t4 = performance.now();
-    const refreshMs = t4 - t0;
-    if (capped) this.log.debug(`${doc.uri.toString()}: boundaries capped at ${max} tokens`);
-    this.publish({
-      uri: doc.uri.toString(),
-      version: doc.version,
-      enabled: true,
-      bySlot: seg.bySlot,
-      split: seg.split,
-      spaces: seg.spaces.length,
-      lineEnds: seg.lineEnds.length,
-      window: [start, end],
-      tokenCount: seg.tokenCount,
-      capped,
-      refreshMs,
-      startedAt: t0,
-      refreshCpuMs: cpu0 === undefined ? undefined : threadCpuMs()! - cpu0,
-      phasesMs: [t1 - t0, t2 - t1, t3 - t2, t4 - t3],
-    });
   }
 
   private clear(editor: vscode.TextEditor): void {
@@ -245,8 +219,4 @@ export class TokenBoundaries extends Disposable {
     this.states.set(s.uri, s);
     this.changed.fire(s);
   }
-}
-
-export function register(models: TokenModels, config: Configuration, logger: ILogger): TokenBoundaries {
-  return new TokenBoundaries(models, config, logger);
 }

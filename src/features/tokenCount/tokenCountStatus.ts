@@ -1,13 +1,15 @@
 import * as vscode from 'vscode';
+import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
 import { withComponent, type ILogger } from '../../common/logger';
+import { COMMAND_SELECT_ENCODING, COMMAND_SET_ENCODING, COMMAND_STATUS_BAR_MENU } from '../../commandIds';
+import type { SettingSlice, StatusBarSettings } from '../../configuration';
 import { formatCharsPerToken, formatCount } from '../../core/format/formatCount';
-import type { EncodingName } from '../../core/tokenizer/encodings';
-import type { Configuration } from '../../configuration';
-import { COMMAND_SELECT_ENCODING, COMMAND_SET_ENCODING, COMMAND_STATUS_BAR_MENU } from '../../commands/commandIds';
-import { ENCODING_NAMES } from '../../core/tokenizer/encodings';
 import { PRICES_AS_OF, formatShare, formatUsd, usage } from '../../core/pricing/models';
-import type { TokenModels } from '../tokenModel/tokenModels';
+import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
+import { ENCODING_NAMES, type EncodingName } from '../../core/tokenizer/encodings';
+import type { BackendService, LocalModelTokenizer } from '../../services/backendService';
+import type { TokenModels } from '../../services/tokenModels';
 
 /** What the status item shows; also read by the integration tests through the extension's exports. */
 export type TokenCountSnapshot =
@@ -40,11 +42,6 @@ const REFRESH_DELAY_MS = 30;
  */
 const LOCAL_MODEL_COUNT_LIMIT = 256 * 1024;
 
-export interface LocalModelCounter {
-  readonly name: string;
-  count(text: string): number;
-}
-
 /**
  * One status-bar item with the token count of the active editor: the document, or the selection when
  * there is one. Counts come from the document's incremental token model, so a refresh costs O(1)
@@ -56,23 +53,21 @@ export class TokenCountStatus extends Disposable {
   private snapshotValue: TokenCountSnapshot = { kind: 'hidden' };
   private readonly changed = this._register(new vscode.EventEmitter<TokenCountSnapshot>());
   readonly onDidChange = this.changed.event;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly delayer = this._register(new Delayer(REFRESH_DELAY_MS, 'coalesce'));
   /** Last local-model count: key `${model}\0${uri}\0${version}`. */
   private localCount: { key: string; tokens: number } | undefined;
 
   constructor(
     private readonly models: TokenModels,
-    private readonly config: Configuration,
+    private readonly settings: SettingSlice<StatusBarSettings>,
+    private readonly backend: Pick<BackendService, 'localTokenizer' | 'onDidChangeState'>,
     logger: ILogger,
-    private readonly localModel: () => LocalModelCounter | undefined = () => undefined,
-    onDidChangeLocalModel?: vscode.Event<unknown>,
   ) {
     super();
     this.log = withComponent(logger, 'tokenCount');
     this.item = this._register(vscode.window.createStatusBarItem('tokenscope.tokenCount', vscode.StatusBarAlignment.Right, 100));
     this.item.name = 'Tokenscope Token Count';
     this.item.command = COMMAND_STATUS_BAR_MENU;
-    this._register({ dispose: () => clearTimeout(this.timer) });
     this._register(vscode.window.onDidChangeActiveTextEditor(() => this.refresh()));
     this._register(
       vscode.window.onDidChangeTextEditorSelection((e) => {
@@ -84,14 +79,15 @@ export class TokenCountStatus extends Disposable {
         if (doc === vscode.window.activeTextEditor?.document) this.schedule();
       }),
     );
-    this._register(config.onDidChange(() => this.refresh()));
-    if (onDidChangeLocalModel) this._register(onDidChangeLocalModel(() => this.schedule()));
+    // the encoding's own change reaches us through the token model, rebuilt for it
+    this._register(settings.onDidChange(() => this.refresh()));
+    this._register(backend.onDidChangeState(() => this.schedule()));
     this.refresh();
   }
 
   /** The local model's count of the whole document, when a model is loaded and the document is small enough. */
   private localModelTokens(doc: vscode.TextDocument): { name: string; tokens: number } | undefined {
-    const m = this.localModel();
+    const m: LocalModelTokenizer | undefined = this.backend.localTokenizer();
     if (!m) return undefined;
     const key = `${m.name}\0${doc.uri.toString()}\0${doc.version}`;
     if (this.localCount?.key !== key) {
@@ -107,70 +103,69 @@ export class TokenCountStatus extends Disposable {
   }
 
   private schedule(): void {
-    this.timer ??= setTimeout(() => this.refresh(), REFRESH_DELAY_MS);
+    this.delayer.trigger(() => this.refresh());
   }
 
+  /** Shows the active editor's state. O(1) for the document, O(selections) for selections. */
   private refresh(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.delayer.cancel();
     const editor = vscode.window.activeTextEditor;
-    if (!editor || !this.config.windowSettings.statusBarEnabled) {
+    if (!editor || !this.settings.value.enabled) {
       this.item.hide();
       this.publish({ kind: 'hidden' });
       return;
     }
+    const state = this.models.get(editor.document);
+    if (state.kind === 'building') this.showBuilding(editor.document, state.encoding, state.progress);
+    else if (state.kind === 'error') this.showError(editor.document, state.message);
+    else this.showCounted(editor, state.model, state.encoding);
+  }
+
+  private showBuilding(doc: vscode.TextDocument, encoding: EncodingName, progress: number): void {
+    const text = `$(sync~spin) tokens ${Math.floor(progress * 100)}%`;
+    this.show(text, `Tokenscope is tokenizing this document (${encoding}) in the background`);
+    this.publish({ kind: 'building', uri: doc.uri.toString(), encoding, progress, text });
+  }
+
+  private showError(doc: vscode.TextDocument, message: string): void {
+    const text = '$(warning) tokens';
+    this.show(text, `Tokenscope could not count tokens: ${message}`, new vscode.ThemeColor('statusBarItem.warningBackground'));
+    this.publish({ kind: 'error', uri: doc.uri.toString(), message, text });
+  }
+
+  private showCounted(editor: vscode.TextEditor, model: DocumentTokens, encoding: EncodingName): void {
     const doc = editor.document;
-    const uri = doc.uri.toString();
-    const state = this.models.get(doc);
-    if (state.kind === 'building') {
-      const pct = Math.floor(state.progress * 100);
-      const text = `$(sync~spin) tokens ${pct}%`;
-      this.item.text = text;
-      this.item.tooltip = `Tokenscope is tokenizing this document (${state.encoding}) in the background`;
-      this.item.backgroundColor = undefined;
-      this.item.show();
-      this.publish({ kind: 'building', uri, encoding: state.encoding, progress: state.progress, text });
-      return;
-    }
-    if (state.kind === 'error') {
-      const text = '$(warning) tokens';
-      this.item.text = text;
-      this.item.tooltip = `Tokenscope could not count tokens: ${state.message}`;
-      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
-      this.item.show();
-      this.publish({ kind: 'error', uri, message: state.message, text });
-      return;
-    }
-    const { model, encoding } = state;
     const documentTokens = model.tokenCount;
     const documentChars = model.length;
-    const selections = editor.selections.filter((s) => !s.isEmpty);
-    let selectionTokens: number | undefined;
-    let selectionChars: number | undefined;
-    if (selections.length > 0) {
-      selectionTokens = 0;
-      selectionChars = 0;
-      for (const s of selections) {
-        const a = doc.offsetAt(s.start);
-        const b = doc.offsetAt(s.end);
-        selectionTokens += model.countRange(a, b);
-        selectionChars += b - a;
-      }
-    }
-    const shownTokens = selectionTokens ?? documentTokens;
-    const shownChars = selectionChars ?? documentChars;
-    const cpt = formatCharsPerToken(shownChars, shownTokens);
+    const sel = selectionCount(editor, model);
+    const shownTokens = sel?.tokens ?? documentTokens;
+    const cpt = formatCharsPerToken(sel?.chars ?? documentChars, shownTokens);
     const text =
-      selectionTokens === undefined
+      sel === undefined
         ? `$(symbol-numeric) ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`
-        : `$(symbol-numeric) ${formatCount(selectionTokens)} of ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`;
+        : `$(symbol-numeric) ${formatCount(sel.tokens)} of ${formatCount(documentTokens)} tokens · ${shortName(encoding)} · ${cpt} ch/t`;
+    const tooltip = this.tooltip(encoding, documentTokens, documentChars, sel?.tokens, sel?.chars, this.localModelTokens(doc));
+    this.item.accessibilityInformation = { label: `${formatCount(shownTokens)} ${encoding} tokens${sel === undefined ? '' : ' selected'}, ${cpt} characters per token` };
+    this.show(text, tooltip);
+    this.publish({
+      kind: 'counted',
+      uri: doc.uri.toString(),
+      version: doc.version,
+      encoding,
+      documentTokens,
+      documentChars,
+      selectionTokens: sel?.tokens,
+      selectionChars: sel?.chars,
+      text,
+      tooltip: tooltip.value,
+    });
+  }
+
+  private show(text: string, tooltip: string | vscode.MarkdownString, background?: vscode.ThemeColor): void {
     this.item.text = text;
-    this.item.accessibilityInformation = { label: `${formatCount(shownTokens)} ${encoding} tokens${selectionTokens === undefined ? '' : ' selected'}, ${cpt} characters per token` };
-    const tooltip = this.tooltip(encoding, documentTokens, documentChars, selectionTokens, selectionChars, this.localModelTokens(doc));
     this.item.tooltip = tooltip;
-    this.item.backgroundColor = undefined;
+    this.item.backgroundColor = background;
     this.item.show();
-    this.publish({ kind: 'counted', uri, version: doc.version, encoding, documentTokens, documentChars, selectionTokens, selectionChars, text, tooltip: tooltip.value });
   }
 
   private tooltip(
@@ -189,7 +184,7 @@ export class TokenCountStatus extends Disposable {
     md.appendMarkdown(`| Document | ${formatCount(docTokens)} | ${formatCharsPerToken(docChars, docTokens)} |\n`);
     if (selTokens !== undefined && selChars !== undefined) md.appendMarkdown(`| Selection | ${formatCount(selTokens)} | ${formatCharsPerToken(selChars, selTokens)} |\n`);
     if (local) md.appendMarkdown(`| Document, local model \`${local.name}\` | ${formatCount(local.tokens)} | ${formatCharsPerToken(docChars, local.tokens)} |\n`);
-    const model = this.config.windowSettings.pricingModel;
+    const model = this.settings.value.pricingModel;
     const tokens = selTokens ?? docTokens;
     const u = usage(model, tokens);
     md.appendMarkdown(`\n**${model.name}**: ${formatShare(u.share)} of its ${formatCount(model.contextWindow)}-token context`);
@@ -220,12 +215,18 @@ function shortName(e: EncodingName): string {
   return e === 'o200k_harmony' ? 'harmony' : e.replace(/_base$/, '');
 }
 
-export function register(
-  models: TokenModels,
-  config: Configuration,
-  logger: ILogger,
-  localModel?: () => LocalModelCounter | undefined,
-  onDidChangeLocalModel?: vscode.Event<unknown>,
-): TokenCountStatus {
-  return new TokenCountStatus(models, config, logger, localModel, onDidChangeLocalModel);
+/** Tokens and UTF-16 units of the non-empty selections (each counted as if sent alone), or undefined without one. */
+function selectionCount(editor: vscode.TextEditor, model: DocumentTokens): { tokens: number; chars: number } | undefined {
+  let tokens = 0;
+  let chars = 0;
+  let any = false;
+  for (const s of editor.selections) {
+    if (s.isEmpty) continue;
+    any = true;
+    const a = editor.document.offsetAt(s.start);
+    const b = editor.document.offsetAt(s.end);
+    tokens += model.countRange(a, b);
+    chars += b - a;
+  }
+  return any ? { tokens, chars } : undefined;
 }

@@ -4,10 +4,11 @@ import { formatCount } from '../../core/format/formatCount';
 import { ENCODING_NAMES, type EncodingName } from '../../core/tokenizer/encodings';
 import { hexBytes, tokenText, visibleTokenText } from '../../core/tokenizer/tokenDisplay';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
-import type { Configuration } from '../../configuration';
-import { COMMAND_INSPECT_TOKEN } from '../../commands/commandIds';
-import type { TokenBoundaries } from '../tokenBoundaries/tokenBoundaries';
-import type { TokenModels } from '../tokenModel/tokenModels';
+import { COMMAND_INSPECT_TOKEN } from '../../commandIds';
+import type { HoverMode, ScopedSettingSlice } from '../../configuration';
+import type { BoundaryVisibility } from '../../services/boundaryVisibility';
+import type { TokenModels } from '../../services/tokenModels';
+import type { Command } from '../../util/command';
 
 /** Everything the hover says about one token; also returned by "Inspect Token at Cursor". */
 export interface TokenInfo {
@@ -38,12 +39,11 @@ export class TokenHover extends Disposable implements vscode.HoverProvider {
   constructor(
     private readonly models: TokenModels,
     private readonly registry: TokenizerRegistry,
-    private readonly config: Configuration,
-    private readonly boundaries: TokenBoundaries,
+    private readonly mode: ScopedSettingSlice<HoverMode>,
+    private readonly visibility: BoundaryVisibility,
   ) {
     super();
     this._register(vscode.languages.registerHoverProvider([{ scheme: 'file' }, { scheme: 'untitled' }, { scheme: 'vscode-remote' }], this));
-    this._register(vscode.commands.registerCommand(COMMAND_INSPECT_TOKEN, () => this.inspectAtCursor()));
   }
 
   /** Token info at a document offset, or undefined while the model is not ready. */
@@ -72,8 +72,8 @@ export class TokenHover extends Disposable implements vscode.HoverProvider {
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
     if (Date.now() > this.forceUntil) {
-      const mode = this.config.forDocument(document).hover;
-      if (mode === 'never' || (mode === 'withBoundaries' && !this.boundaries.isEnabled(document))) return undefined;
+      const mode = this.mode.of(document);
+      if (mode === 'never' || (mode === 'withBoundaries' && !this.visibility.isEnabled(document))) return undefined;
     }
     const info = this.infoAt(document, document.offsetAt(position));
     if (!info) return undefined;
@@ -91,17 +91,32 @@ export class TokenHover extends Disposable implements vscode.HoverProvider {
     return new vscode.Hover(md, new vscode.Range(document.positionAt(info.start), document.positionAt(info.end)));
   }
 
-  private async inspectAtCursor(): Promise<TokenInfo | undefined> {
+  /** The next hover (within 3 s) shows whatever the setting says: "Inspect Token at Cursor" asked for it. */
+  forceNextHover(): void {
+    this.forceUntil = Date.now() + 3000;
+  }
+}
+
+/** "Inspect Token at Cursor": the token hover on demand, even where hovers are off. */
+export class InspectTokenCommand implements Command {
+  readonly id = COMMAND_INSPECT_TOKEN;
+
+  constructor(
+    private readonly models: TokenModels,
+    private readonly hover: TokenHover,
+  ) {}
+
+  async execute(): Promise<TokenInfo | undefined> {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
     const doc = editor.document;
     if (this.models.get(doc).kind !== 'ready') await this.models.whenReady(doc);
-    const info = this.infoAt(doc, doc.offsetAt(editor.selection.active));
+    const info = this.hover.infoAt(doc, doc.offsetAt(editor.selection.active));
     if (!info) {
       void vscode.window.showInformationMessage('Tokenscope: no token at the cursor.');
       return undefined;
     }
-    this.forceUntil = Date.now() + 3000;
+    this.hover.forceNextHover();
     await vscode.commands.executeCommand('editor.action.showHover');
     return info;
   }
@@ -111,6 +126,3 @@ function escapeCell(s: string): string {
   return s.replace(/\|/g, '\\|').replace(/`/g, 'ˋ');
 }
 
-export function register(models: TokenModels, registry: TokenizerRegistry, config: Configuration, boundaries: TokenBoundaries): TokenHover {
-  return new TokenHover(models, registry, config, boundaries);
-}

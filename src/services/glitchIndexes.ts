@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
-import { Disposable } from '../../common/dispose';
-import { errorMessage } from '../../common/errors';
-import { withComponent, type ILogger } from '../../common/logger';
-import { curatedFor } from '../../core/glitch/curated';
-import { GlitchIndex, type ModelCandidate } from '../../core/glitch/glitchIndex';
-import type { StructuralReport } from '../../core/glitch/structural';
-import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
-import type { EncodingName } from '../../core/tokenizer/encodings';
-import type { GgufTokenizer } from '../../core/tokenizer/gguf/ggufTokenizer';
-import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
+import { nextEvent } from '../common/async';
+import { Disposable } from '../common/dispose';
+import { errorMessage } from '../common/errors';
+import { withComponent, type ILogger } from '../common/logger';
+import { curatedFor } from '../core/glitch/curated';
+import { GlitchIndex, type ModelCandidate } from '../core/glitch/glitchIndex';
+import type { StructuralReport } from '../core/glitch/structural';
+import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
+import type { EncodingName } from '../core/tokenizer/encodings';
+import type { GgufTokenizer } from '../core/tokenizer/gguf/ggufTokenizer';
+import type { TokenizerRegistry } from '../core/tokenizer/tokenizerRegistry';
 
 interface Entry {
   index: GlitchIndex | undefined;
@@ -62,14 +63,7 @@ export class GlitchIndexes extends Disposable {
     for (;;) {
       const e = this.entries.get(encoding)!;
       if (!e.building) return this.get(encoding);
-      await new Promise<void>((r) => {
-        const sub = this.onDidChange((n) => {
-          if (n === encoding) {
-            sub.dispose();
-            r();
-          }
-        });
-      });
+      await nextEvent(this.onDidChange, (n) => n === encoding);
     }
   }
 

@@ -1,13 +1,14 @@
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Disposable } from '../../common/dispose';
-import { BackendError, errorMessage, isAbortError, isBackendError, type BackendErrorCode } from '../../common/errors';
-import { withComponent, type ILogger } from '../../common/logger';
-import type { BackendSettings, Configuration } from '../../configuration';
-import type { CompletionBackend, InfillRequest, InfillResult } from '../../core/backend/backend';
-import { LocalBackend } from '../../core/backend/local/localBackend';
-import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../../core/backend/remoteBackends';
+import { raceAbort } from '../common/async';
+import { Disposable } from '../common/dispose';
+import { BackendError, errorMessage, isAbortError, isBackendError, type BackendErrorCode } from '../common/errors';
+import { withComponent, type ILogger } from '../common/logger';
+import type { BackendSettings, SettingSlice } from '../configuration';
+import type { CompletionBackend, InfillRequest, InfillResult } from '../core/backend/backend';
+import { LocalBackend } from '../core/backend/local/localBackend';
+import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../core/backend/remoteBackends';
 
 export const SECRET_API_KEY = 'tokenscope.server.apiKey';
 
@@ -19,6 +20,12 @@ export type BackendState =
   | { readonly kind: 'loading'; readonly label: string }
   | { readonly kind: 'ready'; readonly label: string; readonly detail: string }
   | { readonly kind: 'error'; readonly label: string; readonly code: BackendErrorCode; readonly message: string };
+
+/** The loaded local model's own tokenizer, for counts labelled with the model's name. */
+export interface LocalModelTokenizer {
+  readonly name: string;
+  count(text: string): number;
+}
 
 /**
  * Owns the one completion backend of the window: creates it from the settings on first use (the
@@ -42,7 +49,7 @@ export class BackendService extends Disposable {
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly config: Configuration,
+    private readonly backendSetting: SettingSlice<BackendSettings>,
     /** The model shipped in the extension (media/models). */
     readonly shippedModelPath: string,
     private readonly workerScript: string,
@@ -51,12 +58,10 @@ export class BackendService extends Disposable {
   ) {
     super();
     this.log = withComponent(logger, 'backend');
-    this.settings = config.windowSettings.backend;
+    this.settings = backendSetting.value;
     this._state = this.initialState();
     this._register(
-      config.onDidChange(() => {
-        const next = config.windowSettings.backend;
-        if (JSON.stringify(next) === JSON.stringify(this.settings)) return;
+      backendSetting.onDidChange((next) => {
         this.settings = next;
         this.log.info(`settings changed: ${this.describe()}`);
         this.reset();
@@ -96,6 +101,17 @@ export class BackendService extends Disposable {
     return this.backend;
   }
 
+  /** The loaded local model's tokenizer (undefined: no local model loaded; never loads one). */
+  localTokenizer(): LocalModelTokenizer | undefined {
+    const b = this.backend;
+    return b instanceof LocalBackend ? { name: this.label(), count: (t) => b.tokenizer.count(t) } : undefined;
+  }
+
+  /** The server's URL and model name as configured (for "Show Model Info" of a remote backend). */
+  get server(): { readonly url: string; readonly model: string } {
+    return { url: this.settings.serverUrl, model: this.settings.serverModel };
+  }
+
   /** The backend, opening it (loading the model, checking the server) if needed. */
   acquire(signal?: AbortSignal): Promise<CompletionBackend> {
     this.lastUse = performance.now();
@@ -106,13 +122,7 @@ export class BackendService extends Disposable {
       return Promise.reject(new BackendError(this._state.code, this._state.message));
     }
     this.opening ??= this.open();
-    const p = this.opening;
-    if (!signal) return p;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(new BackendError('aborted', 'cancelled'));
-      signal.addEventListener('abort', onAbort, { once: true });
-      p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
+    return raceAbort(this.opening, signal, () => new BackendError('aborted', 'cancelled'));
   }
 
   /** Runs an infill, keeping the state in step (a backend that fails goes to its error state). */
@@ -127,6 +137,12 @@ export class BackendService extends Disposable {
       this.fail(e);
       throw e;
     }
+  }
+
+  /** Stores the OpenAI-compatible server's API key in SecretStorage ('' removes it); an open openai backend reopens with it. */
+  async setApiKey(key: string): Promise<void> {
+    if (key) await this.secrets.store(SECRET_API_KEY, key);
+    else await this.secrets.delete(SECRET_API_KEY);
   }
 
   /** Forgets the error state and the open backend; the next use opens it again ("Retry"). */

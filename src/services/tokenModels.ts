@@ -1,14 +1,15 @@
 import * as vscode from 'vscode';
-import { Disposable } from '../../common/dispose';
-import { errorMessage, isAbortError } from '../../common/errors';
-import { withComponent, type ILogger } from '../../common/logger';
-import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
-import type { BpeTokenizer } from '../../core/tokenizer/bpeTokenizer';
-import { DocumentTokens } from '../../core/tokenizer/documentTokens';
-import type { EncodingName } from '../../core/tokenizer/encodings';
-import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
-import type { TrackedEdit } from '../../core/glitch/glitchTracker';
-import type { Configuration } from '../../configuration';
+import { nextEvent } from '../common/async';
+import { Disposable } from '../common/dispose';
+import { errorMessage, isAbortError } from '../common/errors';
+import { withComponent, type ILogger } from '../common/logger';
+import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
+import type { BpeTokenizer } from '../core/tokenizer/bpeTokenizer';
+import { DocumentTokens } from '../core/tokenizer/documentTokens';
+import type { EncodingName } from '../core/tokenizer/encodings';
+import type { TokenizerRegistry } from '../core/tokenizer/tokenizerRegistry';
+import type { TrackedEdit } from '../core/glitch/glitchTracker';
+import type { ScopedSettingSlice } from '../configuration';
 
 /** Documents (and single inserts) above this many UTF-16 units are tokenized in the worker (~5 ms of work). */
 export const BACKGROUND_THRESHOLD = 256 * 1024;
@@ -65,7 +66,7 @@ export class TokenModels extends Disposable {
   constructor(
     private readonly registry: TokenizerRegistry,
     private readonly background: BackgroundTokenizer,
-    private readonly config: Configuration,
+    private readonly encodingSetting: ScopedSettingSlice<EncodingName>,
     logger: ILogger,
   ) {
     super();
@@ -73,12 +74,13 @@ export class TokenModels extends Disposable {
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.drop(d.uri.toString())));
     this._register(
-      config.onDidChange(() => {
-        for (const [key, entry] of this.entries) {
-          if (this.config.forDocument(entry.document).encoding !== entry.state.encoding) {
-            this.drop(key);
-            this.get(entry.document);
-          }
+      encodingSetting.onDidChange(() => {
+        const stale = [...this.entries].filter(([, e]) => this.encodingSetting.of(e.document) !== e.state.encoding);
+        for (const [key, entry] of stale) {
+          this.drop(key);
+          this.get(entry.document);
+          // a small document's new model is ready at once: consumers learn of it here
+          this.changed.fire(entry.document);
         }
       }),
     );
@@ -89,7 +91,7 @@ export class TokenModels extends Disposable {
   get(document: vscode.TextDocument): ModelState {
     const key = document.uri.toString();
     let entry = this.entries.get(key);
-    const encoding = this.config.forDocument(document).encoding;
+    const encoding = this.encodingSetting.of(document);
     if (entry && entry.state.encoding !== encoding) {
       this.drop(key);
       entry = undefined;
@@ -111,15 +113,18 @@ export class TokenModels extends Disposable {
       if (s.kind === 'ready') return { model: s.model, encoding: s.encoding };
       if (s.kind === 'error') throw new Error(s.message);
       if (token?.isCancellationRequested) throw new vscode.CancellationError();
-      await new Promise<void>((resolve) => {
-        const sub = this.onDidChange((d) => {
-          if (d === document) {
-            sub.dispose();
-            resolve();
-          }
-        });
-      });
+      await nextEvent(this.onDidChange, (d) => d === document);
     }
+  }
+
+  /** The encoding that applies to `document` (undefined: the window's default). */
+  encodingOf(document: vscode.TextDocument | undefined): EncodingName {
+    return this.encodingSetting.of(document);
+  }
+
+  /** The tokenizer of the encoding that applies to `document`, for text that is not the document's own. */
+  tokenizerOf(document: vscode.TextDocument | undefined): BpeTokenizer {
+    return this.registry.get(this.encodingOf(document));
   }
 
   /** Models currently held (for tests and memory accounting). */
@@ -127,25 +132,34 @@ export class TokenModels extends Disposable {
     return this.entries.size;
   }
 
+  /** Small documents on this thread (≤ ~5 ms), large ones in the worker with progress. */
   private build(entry: Entry, encoding: EncodingName): void {
-    const doc = entry.document;
-    const text = doc.getText();
-    const loadTokenizer = (): BpeTokenizer | undefined => {
-      try {
-        return this.registry.get(encoding);
-      } catch (e) {
-        this.fail(entry, encoding, `could not load the ${encoding} tokenizer: ${errorMessage(e)}`);
-        return undefined;
-      }
-    };
-    if (text.length <= BACKGROUND_THRESHOLD) {
-      const tokenizer = loadTokenizer();
-      if (!tokenizer) return;
-      const t0 = performance.now();
-      entry.state = { kind: 'ready', encoding, model: DocumentTokens.build(tokenizer, text) };
-      this.log.trace(`${doc.uri.toString()}: ${text.length} units tokenized in ${(performance.now() - t0).toFixed(1)} ms`);
-      return;
+    const text = entry.document.getText();
+    if (text.length <= BACKGROUND_THRESHOLD) this.buildHere(entry, encoding, text);
+    else this.buildInWorker(entry, encoding, text);
+  }
+
+  /** The encoding's tokenizer, or undefined after putting the entry in its error state. */
+  private tokenizerFor(entry: Entry, encoding: EncodingName): BpeTokenizer | undefined {
+    try {
+      return this.registry.get(encoding);
+    } catch (e) {
+      this.fail(entry, encoding, `could not load the ${encoding} tokenizer: ${errorMessage(e)}`);
+      return undefined;
     }
+  }
+
+  private buildHere(entry: Entry, encoding: EncodingName, text: string): void {
+    const tokenizer = this.tokenizerFor(entry, encoding);
+    if (!tokenizer) return;
+    const t0 = performance.now();
+    entry.state = { kind: 'ready', encoding, model: DocumentTokens.build(tokenizer, text) };
+    this.log.trace(`${entry.document.uri.toString()}: ${text.length} units tokenized in ${(performance.now() - t0).toFixed(1)} ms`);
+  }
+
+  /** The worker lexes a snapshot; edits made meanwhile are queued and replayed on its result. */
+  private buildInWorker(entry: Entry, encoding: EncodingName, text: string): void {
+    const doc = entry.document;
     const abort = new AbortController();
     entry.abort = abort;
     entry.pending = [];
@@ -153,14 +167,13 @@ export class TokenModels extends Disposable {
     const work = this.background.tokenize(encoding, text, {
       signal: abort.signal,
       onProgress: (done) => {
-        if (entry.state.kind === 'building') {
-          entry.state = { kind: 'building', encoding, progress: done / text.length };
-          this.changed.fire(doc);
-        }
+        if (entry.state.kind !== 'building') return;
+        entry.state = { kind: 'building', encoding, progress: done / text.length };
+        this.changed.fire(doc);
       },
     });
     // Loaded while the worker runs (the model needs it for edits afterwards).
-    const tokenizer = loadTokenizer();
+    const tokenizer = this.tokenizerFor(entry, encoding);
     if (!tokenizer) {
       abort.abort();
       work.catch(() => undefined);

@@ -9,8 +9,8 @@ import {
   COMMAND_SELECT_BACKEND,
   COMMAND_SHOW_LOG,
   COMMAND_SHOW_MODEL_INFO,
-} from '../../commands/commandIds';
-import type { BackendService, BackendState } from './backendService';
+} from '../../commandIds';
+import type { BackendService, BackendState } from '../../services/backendService';
 
 const SHORT: Readonly<Record<BackendErrorCode, string>> = {
   'model-missing': 'Model missing',
@@ -92,8 +92,4 @@ export class BackendStatus extends Disposable {
     this.item.show();
     this.shown = { text, tooltip: md.value, visible: true };
   }
-}
-
-export function register(service: BackendService): BackendStatus {
-  return new BackendStatus(service);
 }
