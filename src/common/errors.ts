@@ -37,23 +37,49 @@ export type BackendErrorCode =
   | 'engine-crashed'
   | 'aborted';
 
+export interface KindedErrorOptions {
+  readonly cause?: unknown;
+  /** The HTTP status, when an HTTP response caused the error. */
+  readonly status?: number;
+}
+
+/**
+ * The shape of every error family with its own closed set of kinds (BackendError, DownloadError):
+ * `kind` is typed for the family's callers, `code` is `${family}-${kind}` for generic ones.
+ */
+export abstract class KindedError<K extends string> extends TokenscopeError {
+  readonly status: number | undefined;
+
+  protected constructor(
+    name: string,
+    family: string,
+    readonly kind: K,
+    message: string,
+    options?: KindedErrorOptions,
+  ) {
+    super(`${family}-${kind}`, message, options);
+    this.name = name;
+    this.status = options?.status;
+  }
+}
+
+/** A type guard for one KindedError family, optionally of one kind. */
+export function kindGuard<E extends KindedError<string>>(family: abstract new (...args: never[]) => E): (e: unknown, kind?: E['kind']) => e is E {
+  return (e: unknown, kind?: E['kind']): e is E => e instanceof family && (kind === undefined || e.kind === kind);
+}
+
 /**
  * A completion backend failed in a known way. `code` drives the status bar state and its action
  * ("Pick model…", "Show log"); `detail` goes to the log.
  */
-export class BackendError extends TokenscopeError {
-  constructor(
-    readonly backendCode: BackendErrorCode,
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(`backend-${backendCode}`, message, options);
-    this.name = 'BackendError';
-    this.status = options?.status;
+export class BackendError extends KindedError<BackendErrorCode> {
+  constructor(code: BackendErrorCode, message: string, options?: KindedErrorOptions) {
+    super('BackendError', 'backend', code, message, options);
   }
-  readonly status: number | undefined;
+
+  get backendCode(): BackendErrorCode {
+    return this.kind;
+  }
 }
 
-export function isBackendError(e: unknown, code?: BackendErrorCode): e is BackendError {
-  return e instanceof BackendError && (code === undefined || e.backendCode === code);
-}
+export const isBackendError: (e: unknown, code?: BackendErrorCode) => e is BackendError = kindGuard(BackendError);

@@ -2,27 +2,22 @@ import { createHash, type Hash } from 'crypto';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';
-import { TokenscopeError } from '../../common/errors';
+import { KindedError, kindGuard, type KindedErrorOptions } from '../../common/errors';
 
 /** Why a download failed; the command shows it and (except 'aborted') logs it. */
 export type DownloadErrorCode = 'aborted' | 'http' | 'network' | 'timeout' | 'size-mismatch' | 'checksum-mismatch' | 'disk' | 'too-many-redirects';
 
-export class DownloadError extends TokenscopeError {
-  constructor(
-    readonly downloadCode: DownloadErrorCode,
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(`download-${downloadCode}`, message, options);
-    this.name = 'DownloadError';
-    this.status = options?.status;
+export class DownloadError extends KindedError<DownloadErrorCode> {
+  constructor(code: DownloadErrorCode, message: string, options?: KindedErrorOptions) {
+    super('DownloadError', 'download', code, message, options);
   }
-  readonly status: number | undefined;
+
+  get downloadCode(): DownloadErrorCode {
+    return this.kind;
+  }
 }
 
-export function isDownloadError(e: unknown, code?: DownloadErrorCode): e is DownloadError {
-  return e instanceof DownloadError && (code === undefined || e.downloadCode === code);
-}
+export const isDownloadError: (e: unknown, code?: DownloadErrorCode) => e is DownloadError = kindGuard(DownloadError);
 
 export interface DownloadProgress {
   /** Bytes on disk so far, including what an earlier attempt left. */
