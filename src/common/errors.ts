@@ -44,8 +44,9 @@ export interface KindedErrorOptions {
 }
 
 /**
- * The shape of every error family with its own closed set of kinds (BackendError, DownloadError):
- * `kind` is typed for the family's callers, `code` is `${family}-${kind}` for generic ones.
+ * The shape of every error family with its own closed set of kinds (BackendError, DownloadError,
+ * HttpFailure): `kind` is typed for the family's callers, `code` is `${family}-${kind}` for generic
+ * ones. A family is declared as `class XError extends kindedError<Kinds>('XError', 'x') {}`.
  */
 export abstract class KindedError<K extends string> extends TokenscopeError {
   readonly status: number | undefined;
@@ -63,6 +64,15 @@ export abstract class KindedError<K extends string> extends TokenscopeError {
   }
 }
 
+/** The base class of one KindedError family: `name` for stack traces, `family` as the code prefix. */
+export function kindedError<K extends string>(name: string, family: string): new (kind: K, message: string, options?: KindedErrorOptions) => KindedError<K> {
+  return class extends KindedError<K> {
+    constructor(kind: K, message: string, options?: KindedErrorOptions) {
+      super(name, family, kind, message, options);
+    }
+  };
+}
+
 /** A type guard for one KindedError family, optionally of one kind. */
 export function kindGuard<E extends KindedError<string>>(family: abstract new (...args: never[]) => E): (e: unknown, kind?: E['kind']) => e is E {
   return (e: unknown, kind?: E['kind']): e is E => e instanceof family && (kind === undefined || e.kind === kind);
@@ -72,11 +82,7 @@ export function kindGuard<E extends KindedError<string>>(family: abstract new (.
  * A completion backend failed in a known way. `code` drives the status bar state and its action
  * ("Pick model…", "Show log"); `detail` goes to the log.
  */
-export class BackendError extends KindedError<BackendErrorCode> {
-  constructor(code: BackendErrorCode, message: string, options?: KindedErrorOptions) {
-    super('BackendError', 'backend', code, message, options);
-  }
-
+export class BackendError extends kindedError<BackendErrorCode>('BackendError', 'backend') {
   get backendCode(): BackendErrorCode {
     return this.kind;
   }

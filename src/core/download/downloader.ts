@@ -1,17 +1,13 @@
 import { createHash, type Hash } from 'crypto';
 import * as fs from 'fs';
 import { once } from 'events';
-import { KindedError, kindGuard, type KindedErrorOptions } from '../../common/errors';
+import { kindedError, kindGuard } from '../../common/errors';
 import { HttpFailure, openHttp, type HttpResponse } from '../net/http';
 
 /** Why a download failed; the command shows it and (except 'aborted') logs it. */
 export type DownloadErrorCode = 'aborted' | 'http' | 'network' | 'timeout' | 'size-mismatch' | 'checksum-mismatch' | 'disk' | 'too-many-redirects';
 
-export class DownloadError extends KindedError<DownloadErrorCode> {
-  constructor(code: DownloadErrorCode, message: string, options?: KindedErrorOptions) {
-    super('DownloadError', 'download', code, message, options);
-  }
-
+export class DownloadError extends kindedError<DownloadErrorCode>('DownloadError', 'download') {
   get downloadCode(): DownloadErrorCode {
     return this.kind;
   }

@@ -17,7 +17,7 @@
  */
 import * as http from 'http';
 import * as https from 'https';
-import { KindedError, kindGuard } from '../../common/errors';
+import { kindedError, kindGuard } from '../../common/errors';
 
 /**
  * What went wrong. refused / reset / unreachable: the server was not reached or dropped the
@@ -27,7 +27,7 @@ import { KindedError, kindGuard } from '../../common/errors';
 export type HttpFailureKind = 'refused' | 'reset' | 'unreachable' | 'timeout' | 'aborted' | 'cut' | 'redirects' | 'bad-url' | 'failed';
 
 /** An HTTP exchange failed; `phase` says whether the response headers had arrived ('body') or not ('connect'). */
-export class HttpFailure extends KindedError<HttpFailureKind> {
+export class HttpFailure extends kindedError<HttpFailureKind>('HttpFailure', 'http') {
   constructor(
     kind: HttpFailureKind,
     message: string,
@@ -36,7 +36,7 @@ export class HttpFailure extends KindedError<HttpFailureKind> {
     readonly errno: string | undefined,
     options?: { cause?: unknown },
   ) {
-    super('HttpFailure', 'http', kind, message, options);
+    super(kind, message, options);
   }
 }
 
