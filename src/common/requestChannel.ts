@@ -148,7 +148,7 @@ export interface ChannelRequestOptions<Ev> {
   readonly settleOnAbort?: 'reply' | 'now';
 }
 
-interface Pending<Res, Ev> {
+interface InFlight<Res, Ev> {
   readonly resolve: (r: Res) => void;
   readonly reject: (e: Error) => void;
   readonly onEvent: ((e: Ev) => void) | undefined;
@@ -168,7 +168,7 @@ function defaultTimeoutError(ms: number): Error {
  */
 export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
   private nextId = 1;
-  private readonly pending = new Map<number, Pending<Res, Ev>>();
+  private readonly inFlight = new Map<number, InFlight<Res, Ev>>();
   private readonly subscriptions: IDisposable;
   private idleTimer: NodeJS.Timeout | undefined;
   private closedWith: Error | undefined;
@@ -187,7 +187,7 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
 
   /** Requests posted and not yet settled. */
   get pendingCount(): number {
-    return this.pending.size;
+    return this.inFlight.size;
   }
 
   request(request: Req, options: ChannelRequestOptions<Ev> = {}): Promise<Res> {
@@ -214,7 +214,7 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
               this.settle(id)?.reject((this.options.timeoutError ?? defaultTimeoutError)(options.timeoutMs!));
             }, options.timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(id, {
+      this.inFlight.set(id, {
         resolve,
         reject,
         onEvent: options.onEvent,
@@ -231,7 +231,7 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
 
   /** Rejects every pending request with `error`. */
   failAll(error: Error): void {
-    const all = [...this.pending.keys()];
+    const all = [...this.inFlight.keys()];
     for (const id of all) this.settle(id)?.reject(error);
   }
 
@@ -250,7 +250,7 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
 
   private onReply(m: ChannelReply<Res, Ev>): void {
     if (m.type === 'event') {
-      this.pending.get(m.id)?.onEvent?.(m.event);
+      this.inFlight.get(m.id)?.onEvent?.(m.event);
       return;
     }
     const p = this.settle(m.id);
@@ -260,17 +260,17 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
   }
 
   /** Removes the request's entry and returns it (undefined when already settled). */
-  private settle(id: number): Pending<Res, Ev> | undefined {
-    const p = this.pending.get(id);
+  private settle(id: number): InFlight<Res, Ev> | undefined {
+    const p = this.inFlight.get(id);
     if (!p) return undefined;
-    this.pending.delete(id);
+    this.inFlight.delete(id);
     p.release();
     this.busyChanged();
     return p;
   }
 
   private busyChanged(): void {
-    const busy = this.pending.size > 0;
+    const busy = this.inFlight.size > 0;
     if (this.options.keepAliveWhileBusy) this.transport.keepAlive?.(busy);
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
