@@ -225,7 +225,12 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
       });
       this.busyChanged();
       const call: ChannelCall<Req> = flag ? { id, request, abortFlag: flag } : { id, request };
-      this.transport.post(call, options.transfer);
+      try {
+        this.transport.post(call, options.transfer);
+      } catch (e) {
+        // a request that cannot be serialized
+        this.settle(id)?.reject(e instanceof Error ? e : new Error(String(e)));
+      }
     });
   }
 

@@ -111,5 +111,7 @@ export function serveRequests<Req, Res, Ev = never>(
         live.delete(id);
       }
     });
+    // a reply that could not be posted (the parent is gone) must not stop the requests behind it
+    queue = queue.catch(() => undefined);
   });
 }

@@ -100,6 +100,7 @@ class Watchdog {
   private readonly onAbort = (): void => this.fire(new HttpFailure('aborted', `${this.host}: cancelled`, this.phase, undefined));
 
   arm(): void {
+    if (this.fired) return;
     clearTimeout(this.timer);
     const ms = this.options.idleTimeoutMs;
     this.timer = setTimeout(() => this.fire(new HttpFailure('timeout', `${this.host}: nothing arrived for ${ms} ms`, this.phase, undefined)), ms);

@@ -70,6 +70,12 @@ describe('common/requestChannel: requests to a worker thread and a child process
         assert.strictEqual(channel.pendingCount, 0);
       });
 
+      it('rejects a request that cannot be serialized, without leaving it pending', async () => {
+        await assert.rejects(channel.request({ op: 'echo', value: () => 1 }), (e: unknown) => e instanceof Error && /could not be cloned|clone/i.test(e.message));
+        assert.strictEqual(channel.pendingCount, 0);
+        assert.strictEqual(await channel.request({ op: 'echo', value: 'still served' }), 'still served');
+      });
+
       it('streams events before the result', async () => {
         const events: number[] = [];
         const r = await channel.request({ op: 'count', n: 50 }, { onEvent: (e) => events.push(e) });
