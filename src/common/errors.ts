@@ -37,23 +37,55 @@ export type BackendErrorCode =
   | 'engine-crashed'
   | 'aborted';
 
+export interface KindedErrorOptions {
+  readonly cause?: unknown;
+  /** The HTTP status, when an HTTP response caused the error. */
+  readonly status?: number;
+}
+
+/**
+ * The shape of every error family with its own closed set of kinds (BackendError, DownloadError,
+ * HttpFailure): `kind` is typed for the family's callers, `code` is `${family}-${kind}` for generic
+ * ones. A family is declared as `class XError extends kindedError<Kinds>('XError', 'x') {}`.
+ */
+export abstract class KindedError<K extends string> extends TokenscopeError {
+  readonly status: number | undefined;
+
+  protected constructor(
+    name: string,
+    family: string,
+    readonly kind: K,
+    message: string,
+    options?: KindedErrorOptions,
+  ) {
+    super(`${family}-${kind}`, message, options);
+    this.name = name;
+    this.status = options?.status;
+  }
+}
+
+/** The base class of one KindedError family: `name` for stack traces, `family` as the code prefix. */
+export function kindedError<K extends string>(name: string, family: string): new (kind: K, message: string, options?: KindedErrorOptions) => KindedError<K> {
+  return class extends KindedError<K> {
+    constructor(kind: K, message: string, options?: KindedErrorOptions) {
+      super(name, family, kind, message, options);
+    }
+  };
+}
+
+/** A type guard for one KindedError family, optionally of one kind. */
+export function kindGuard<E extends KindedError<string>>(family: abstract new (...args: never[]) => E): (e: unknown, kind?: E['kind']) => e is E {
+  return (e: unknown, kind?: E['kind']): e is E => e instanceof family && (kind === undefined || e.kind === kind);
+}
+
 /**
  * A completion backend failed in a known way. `code` drives the status bar state and its action
  * ("Pick model…", "Show log"); `detail` goes to the log.
  */
-export class BackendError extends TokenscopeError {
-  constructor(
-    readonly backendCode: BackendErrorCode,
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(`backend-${backendCode}`, message, options);
-    this.name = 'BackendError';
-    this.status = options?.status;
+export class BackendError extends kindedError<BackendErrorCode>('BackendError', 'backend') {
+  get backendCode(): BackendErrorCode {
+    return this.kind;
   }
-  readonly status: number | undefined;
 }
 
-export function isBackendError(e: unknown, code?: BackendErrorCode): e is BackendError {
-  return e instanceof BackendError && (code === undefined || e.backendCode === code);
-}
+export const isBackendError: (e: unknown, code?: BackendErrorCode) => e is BackendError = kindGuard(BackendError);

@@ -1,4 +1,10 @@
+/**
+ * JSON over HTTP for the remote backends, on the shared HTTP stack (core/net/http.ts): one request
+ * and its JSON answer, or a stream of JSON objects (server-sent events or NDJSON); every failure
+ * is a BackendError ('timeout', 'aborted', 'server-down', 'truncated', 'http', 'malformed').
+ */
 import { BackendError } from '../../common/errors';
+import { HttpFailure, openHttp, type HttpResponse } from '../net/http';
 
 export interface HttpOptions {
   readonly signal?: AbortSignal;
@@ -10,73 +16,34 @@ export interface HttpOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Watches a request: the caller's signal (→ aborted) and an idle timer (→ timeout). */
-class RequestGuard {
-  readonly controller = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  timedOut = false;
-
-  constructor(
-    private readonly opts: HttpOptions,
-    readonly url: string,
-  ) {
-    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
-    this.touch();
-  }
-
-  private readonly onAbort = (): void => this.controller.abort();
-
-  /** Something arrived: restart the idle timer. */
-  touch(): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort();
-    }, this.opts.timeoutMs);
-  }
-
-  done(): void {
-    clearTimeout(this.timer);
-    this.opts.signal?.removeEventListener('abort', this.onAbort);
-  }
-
-  /** Maps whatever fetch or the stream threw to a BackendError. */
-  error(e: unknown, phase: 'connect' | 'stream'): BackendError {
-    if (e instanceof BackendError) return e;
-    if (this.timedOut) return new BackendError('timeout', `${this.url}: no response for ${this.opts.timeoutMs} ms`, { cause: e });
-    if (this.opts.signal?.aborted) return new BackendError('aborted', `${this.url}: cancelled`, { cause: e });
-    const code = errnoOf(e);
-    if (phase === 'stream') return new BackendError('truncated', `${this.url}: the response ended early (${code ?? describe(e)})`, { cause: e });
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'ECONNRESET' || code === 'EAI_AGAIN') {
-      return new BackendError('server-down', `${this.url}: server unreachable (${code})`, { cause: e });
-    }
-    return new BackendError('server-down', `${this.url}: request failed (${describe(e)})`, { cause: e });
+/** The BackendError an HTTP failure (or anything else thrown on the way) stands for. */
+function backendErrorOf(e: unknown, url: string, opts: HttpOptions): BackendError {
+  if (e instanceof BackendError) return e;
+  if (!(e instanceof HttpFailure)) return new BackendError('server-down', `${url}: request failed (${e instanceof Error ? e.message : String(e)})`, { cause: e });
+  const detail = e.errno ?? (e.cause instanceof Error ? e.cause.message : e.message);
+  switch (e.kind) {
+    case 'timeout':
+      return new BackendError('timeout', `${url}: no response for ${opts.timeoutMs} ms`, { cause: e });
+    case 'aborted':
+      return new BackendError('aborted', `${url}: cancelled`, { cause: e });
+    case 'refused':
+    case 'reset':
+    case 'unreachable':
+      return new BackendError('server-down', `${url}: server unreachable (${detail})`, { cause: e });
+    default:
+      if (e.phase === 'body') return new BackendError('truncated', `${url}: the response ended early (${detail})`, { cause: e });
+      return new BackendError('server-down', `${url}: request failed (${detail})`, { cause: e });
   }
 }
 
-function errnoOf(e: unknown): string | undefined {
-  const cause = (e as { cause?: { code?: unknown } } | undefined)?.cause;
-  const code = cause?.code ?? (e as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-async function send(method: 'GET' | 'POST', url: string, body: unknown, guard: RequestGuard, opts: HttpOptions): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: guard.controller.signal,
-    });
-  } catch (e) {
-    throw guard.error(e, 'connect');
-  }
-  guard.touch();
+async function send(method: 'GET' | 'POST', url: string, body: unknown, opts: HttpOptions): Promise<HttpResponse> {
+  const res = await openHttp(url, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...opts.headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    idleTimeoutMs: opts.timeoutMs,
+  });
   if (!res.ok) {
     let detail = '';
     try {
@@ -91,70 +58,43 @@ async function send(method: 'GET' | 'POST', url: string, body: unknown, guard: R
 
 /** One JSON request and its JSON response. */
 export async function requestJson(method: 'GET' | 'POST', url: string, body: unknown, opts: HttpOptions): Promise<unknown> {
-  const guard = new RequestGuard(opts, url);
+  let text: string;
   try {
-    const res = await send(method, url, body, guard, opts);
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (e) {
-      throw guard.error(e, 'stream');
-    }
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      throw new BackendError('malformed', `${url}: not JSON: ${text.slice(0, 120)}`);
-    }
-  } finally {
-    guard.done();
+    text = await (await send(method, url, body, opts)).text();
+  } catch (e) {
+    throw backendErrorOf(e, url, opts);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new BackendError('malformed', `${url}: not JSON: ${text.slice(0, 120)}`);
   }
 }
 
 /**
  * A streamed response of JSON objects: server-sent events (`data: {...}` lines, `data: [DONE]`
- * ends) or newline-delimited JSON. Yields each object as it arrives.
+ * ends) or newline-delimited JSON. Yields each object as it arrives; stopping early closes the
+ * connection.
  */
 export async function* requestStream(url: string, body: unknown, format: 'sse' | 'ndjson', opts: HttpOptions): AsyncGenerator<unknown, void, void> {
-  const guard = new RequestGuard(opts, url);
   try {
-    const res = await send('POST', url, body, guard, opts);
-    if (!res.body) throw new BackendError('malformed', `${url}: empty response`);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buf = '';
-    for (;;) {
-      let chunk: { done: boolean; value?: Uint8Array };
+    const res = await send('POST', url, body, opts);
+    for await (const { text, complete } of res.lines()) {
+      const line = text.trim();
+      // SSE: an event cut off by the end of the body is dropped, as a browser would
+      const payload = format === 'sse' ? (complete && line.startsWith('data:') ? line.slice(5).trim() : '') : line;
+      if (!payload) continue;
+      if (payload === '[DONE]') return;
+      let value: unknown;
       try {
-        chunk = await reader.read();
-      } catch (e) {
-        throw guard.error(e, 'stream');
-      }
-      if (chunk.done) break;
-      guard.touch();
-      buf += decoder.decode(chunk.value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim();
-        buf = buf.slice(nl + 1);
-        const payload = format === 'sse' ? (line.startsWith('data:') ? line.slice(5).trim() : '') : line;
-        if (!payload) continue;
-        if (payload === '[DONE]') return;
-        try {
-          yield JSON.parse(payload) as unknown;
-        } catch {
-          throw new BackendError('malformed', `${url}: not JSON in the stream: ${payload.slice(0, 120)}`);
-        }
-      }
-    }
-    const rest = buf.trim();
-    if (rest && format === 'ndjson') {
-      try {
-        yield JSON.parse(rest) as unknown;
+        value = JSON.parse(payload) as unknown;
       } catch {
-        throw new BackendError('truncated', `${url}: the stream ended inside a message`);
+        if (!complete) throw new BackendError('truncated', `${url}: the stream ended inside a message`);
+        throw new BackendError('malformed', `${url}: not JSON in the stream: ${payload.slice(0, 120)}`);
       }
+      yield value;
     }
-  } finally {
-    guard.done();
+  } catch (e) {
+    throw backendErrorOf(e, url, opts);
   }
 }

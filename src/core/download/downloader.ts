@@ -1,28 +1,19 @@
 import { createHash, type Hash } from 'crypto';
 import * as fs from 'fs';
-import * as http from 'http';
-import * as https from 'https';
-import { TokenscopeError } from '../../common/errors';
+import { once } from 'events';
+import { kindedError, kindGuard } from '../../common/errors';
+import { HttpFailure, openHttp, type HttpResponse } from '../net/http';
 
 /** Why a download failed; the command shows it and (except 'aborted') logs it. */
 export type DownloadErrorCode = 'aborted' | 'http' | 'network' | 'timeout' | 'size-mismatch' | 'checksum-mismatch' | 'disk' | 'too-many-redirects';
 
-export class DownloadError extends TokenscopeError {
-  constructor(
-    readonly downloadCode: DownloadErrorCode,
-    message: string,
-    options?: { cause?: unknown; status?: number },
-  ) {
-    super(`download-${downloadCode}`, message, options);
-    this.name = 'DownloadError';
-    this.status = options?.status;
+export class DownloadError extends kindedError<DownloadErrorCode>('DownloadError', 'download') {
+  get downloadCode(): DownloadErrorCode {
+    return this.kind;
   }
-  readonly status: number | undefined;
 }
 
-export function isDownloadError(e: unknown, code?: DownloadErrorCode): e is DownloadError {
-  return e instanceof DownloadError && (code === undefined || e.downloadCode === code);
-}
+export const isDownloadError: (e: unknown, code?: DownloadErrorCode) => e is DownloadError = kindGuard(DownloadError);
 
 export interface DownloadProgress {
   /** Bytes on disk so far, including what an earlier attempt left. */
@@ -60,10 +51,9 @@ export interface DownloadResult {
 }
 
 interface Opened {
-  readonly res: http.IncomingMessage;
+  readonly res: HttpResponse;
   readonly linkedSha256: string | undefined;
   readonly linkedSize: number | undefined;
-  readonly redirects: number;
 }
 
 const MAX_REDIRECTS = 5;
@@ -95,10 +85,10 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   let resumedFrom = have;
 
   let opened = await open(o.url, have > 0 ? { Range: `bytes=${have}-` } : {}, o);
-  let status = opened.res.statusCode ?? 0;
+  let status = opened.res.status;
   if (status === 416 && have > 0) {
     // Range starts at or past the end: the partial file may already be complete; verify it below.
-    opened.res.resume();
+    opened.res.discard();
   } else {
     if (status === 200 && have > 0) {
       // The server ignored Range: start over.
@@ -106,19 +96,19 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
       hash = createHash('sha256');
       fs.truncateSync(part, 0);
     } else if (status === 206) {
-      const start = /^bytes (\d+)-/.exec(String(opened.res.headers['content-range'] ?? ''));
+      const start = /^bytes (\d+)-/.exec(opened.res.header('content-range') ?? '');
       if (!start || Number(start[1]) !== have) {
         // A range we did not ask for: do not splice it in; start over without Range.
-        opened.res.resume();
+        opened.res.discard();
         opened = await open(o.url, {}, o);
-        status = opened.res.statusCode ?? 0;
+        status = opened.res.status;
         have = resumedFrom = 0;
         hash = createHash('sha256');
         fs.truncateSync(part, 0);
       }
     }
     if (status !== 200 && status !== 206) {
-      opened.res.resume();
+      opened.res.discard();
       throw new DownloadError('http', `HTTP ${status} from ${redact(o.url)}`, { status });
     }
   }
@@ -148,7 +138,7 @@ export async function downloadFile(o: DownloadOptions): Promise<DownloadResult> 
   } catch (e) {
     throw new DownloadError('disk', `cannot move the download into place: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  return { path: o.dest, bytes, sha256, checkedAgainst: o.sha256 ? 'caller' : opened.linkedSha256 ? 'server' : 'none', resumedFrom, redirects: opened.redirects };
+  return { path: o.dest, bytes, sha256, checkedAgainst: o.sha256 ? 'caller' : opened.linkedSha256 ? 'server' : 'none', resumedFrom, redirects: opened.res.redirects.length };
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
@@ -165,74 +155,69 @@ function redact(url: string): string {
   }
 }
 
-function totalFromHeaders(res: http.IncomingMessage, have: number): number | undefined {
-  const range = /\/(\d+)\s*$/.exec(String(res.headers['content-range'] ?? ''));
+function totalFromHeaders(res: HttpResponse, have: number): number | undefined {
+  const range = /\/(\d+)\s*$/.exec(res.header('content-range') ?? '');
   if (range) return Number(range[1]);
-  const len = Number(res.headers['content-length']);
-  if (res.statusCode === 200 && Number.isFinite(len) && len >= 0) return len;
-  if (res.statusCode === 206 && Number.isFinite(len) && len >= 0) return have + len;
+  const len = Number(res.header('content-length'));
+  if (res.status === 200 && Number.isFinite(len) && len >= 0) return len;
+  if (res.status === 206 && Number.isFinite(len) && len >= 0) return have + len;
   return undefined;
 }
 
-function header(res: http.IncomingMessage, name: string): string | undefined {
-  const v = res.headers[name];
-  return typeof v === 'string' ? v : undefined;
+const seconds = (ms: number): string => (ms / 1000).toFixed(0);
+
+/** The DownloadError an HTTP failure stands for; failures in the body keep the partial file. */
+function downloadErrorOf(e: unknown, o: DownloadOptions): Error {
+  if (!(e instanceof HttpFailure)) return e instanceof Error ? e : new Error(String(e));
+  const kept = e.phase === 'body' ? '; the partial download is kept' : '';
+  const idleMs = o.idleTimeoutMs ?? 30_000;
+  switch (e.kind) {
+    case 'aborted':
+      return new DownloadError('aborted', `download cancelled${kept}`, { cause: e });
+    case 'timeout':
+      return new DownloadError('timeout', e.phase === 'body' ? `no data for ${seconds(idleMs)} s${kept}` : `no answer from ${hostOf(o.url)} for ${seconds(idleMs)} s`, { cause: e });
+    case 'redirects':
+      return new DownloadError('too-many-redirects', `more than ${MAX_REDIRECTS} redirects from ${redact(o.url)}`, { cause: e });
+    case 'bad-url':
+      return new DownloadError('http', e.message, { cause: e });
+    case 'cut':
+      return new DownloadError('network', `the connection closed before the end${kept}`, { cause: e });
+    default:
+      // the stack's message names the host only, never the (possibly signed) URL
+      return new DownloadError('network', e.message, { cause: e });
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '(invalid URL)';
+  }
 }
 
 /** GET with redirects; Hugging Face's X-Linked-Etag/Size ride on the first (redirect) response. */
 async function open(url: string, extra: Record<string, string>, o: DownloadOptions): Promise<Opened> {
+  let res: HttpResponse;
+  try {
+    res = await openHttp(url, {
+      headers: { ...o.headers, ...extra, 'Accept-Encoding': 'identity' },
+      ...(o.signal ? { signal: o.signal } : {}),
+      idleTimeoutMs: o.idleTimeoutMs ?? 30_000,
+      maxRedirects: MAX_REDIRECTS,
+    });
+  } catch (e) {
+    throw downloadErrorOf(e, o);
+  }
   let linkedSha256: string | undefined;
   let linkedSize: number | undefined;
-  let current = url;
-  for (let redirects = 0; ; redirects++) {
-    throwIfAborted(o.signal);
-    const res = await get(current, { ...o.headers, ...extra, 'Accept-Encoding': 'identity' }, o);
-    const etag = header(res, 'x-linked-etag')?.replace(/"/g, '');
+  for (const headers of [...res.redirects.map((r) => r.headers), res.headers]) {
+    const etag = typeof headers['x-linked-etag'] === 'string' ? headers['x-linked-etag'].replace(/"/g, '') : undefined;
     if (!linkedSha256 && etag && /^[0-9a-f]{64}$/i.test(etag)) linkedSha256 = etag;
-    const size = Number(header(res, 'x-linked-size'));
+    const size = Number(headers['x-linked-size']);
     if (linkedSize === undefined && Number.isFinite(size) && size > 0) linkedSize = size;
-    const status = res.statusCode ?? 0;
-    const location = header(res, 'location');
-    if (status >= 300 && status < 400 && location) {
-      res.resume();
-      if (redirects >= MAX_REDIRECTS) throw new DownloadError('too-many-redirects', `more than ${MAX_REDIRECTS} redirects from ${redact(url)}`);
-      current = new URL(location, current).toString();
-      continue;
-    }
-    return { res, linkedSha256, linkedSize, redirects };
   }
-}
-
-function get(url: string, headers: Record<string, string>, o: DownloadOptions): Promise<http.IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    let u: URL;
-    try {
-      u = new URL(url);
-    } catch {
-      reject(new DownloadError('http', `invalid URL: ${url}`));
-      return;
-    }
-    if (u.protocol !== 'https:' && u.protocol !== 'http:') {
-      reject(new DownloadError('http', `unsupported URL scheme ${u.protocol}`));
-      return;
-    }
-    const mod = u.protocol === 'https:' ? https : http;
-    const req = mod.get(u, { headers, ...(o.signal ? { signal: o.signal } : {}) }, (res) => {
-      // from here the body's own idle timer decides (a 'timeout' that keeps the partial file); the
-      // socket timeout firing as well would race it and end the body as a plain network cut
-      req.setTimeout(0);
-      resolve(res);
-    });
-    req.setTimeout(o.idleTimeoutMs ?? 30_000, () => req.destroy(new DownloadError('timeout', `no answer from ${u.host} for ${((o.idleTimeoutMs ?? 30_000) / 1000).toFixed(0)} s`)));
-    req.on('error', (e) => reject(mapError(e, o.signal, u.host)));
-  });
-}
-
-function mapError(e: unknown, signal: AbortSignal | undefined, host: string): Error {
-  if (e instanceof DownloadError) return e;
-  if (signal?.aborted) return new DownloadError('aborted', 'download cancelled');
-  const msg = e instanceof Error ? e.message : String(e);
-  return new DownloadError('network', `${host}: ${msg}`, { cause: e });
+  return { res, linkedSha256, linkedSize };
 }
 
 async function hashFile(file: string, hash: Hash, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
@@ -249,9 +234,13 @@ async function hashFile(file: string, hash: Hash, signal: AbortSignal | undefine
   }
 }
 
-/** Streams the body to the end of `part`, hashing as it goes; idle timeout and abort keep what arrived. */
-function receive(
-  res: http.IncomingMessage,
+/**
+ * Streams the body to the end of `part`, hashing as it goes, and waits for the disk when it lags
+ * (backpressure). On an idle timeout, an abort or a cut, what arrived is flushed to disk (valid
+ * data for a resume) before the error is reported.
+ */
+async function receive(
+  res: HttpResponse,
   part: string,
   hash: Hash,
   have: number,
@@ -260,52 +249,28 @@ function receive(
   o: DownloadOptions,
   progress: (p: DownloadProgress) => void,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const out = fs.createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
-    let bytes = have;
-    let failed: Error | undefined;
-    let ended = false;
-    const idleMs = o.idleTimeoutMs ?? 30_000;
-    let timer = setTimeout(onIdle, idleMs);
-    function onIdle(): void {
-      fail(new DownloadError('timeout', `no data for ${(idleMs / 1000).toFixed(0)} s; the partial download is kept`));
-    }
-    function fail(e: Error): void {
-      if (failed) return;
-      failed = e;
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
-      res.destroy();
-      // flush what arrived (it is valid data for a resume), then report
-      out.end(() => reject(e));
-    }
-    const onAbort = (): void => fail(new DownloadError('aborted', 'download cancelled; the partial download is kept'));
-    o.signal?.addEventListener('abort', onAbort, { once: true });
-    res.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      clearTimeout(timer);
-      timer = setTimeout(onIdle, idleMs);
+  const out = fs.createWriteStream(part, { flags: have > 0 ? 'a' : 'w' });
+  let diskError: Error | undefined;
+  out.on('error', (e) => (diskError ??= e));
+  const finish = (): Promise<void> => new Promise((resolve) => out.end(() => resolve()));
+  let bytes = have;
+  try {
+    for await (const chunk of res.chunks()) {
+      if (diskError) break;
       hash.update(chunk);
       bytes += chunk.length;
-      if (!out.write(chunk)) {
-        res.pause();
-        out.once('drain', () => res.resume());
-      }
+      // events.once rejects on the stream's 'error', which ends the wait on a failing disk too
+      if (!out.write(chunk)) await once(out, 'drain');
       progress({ bytes, total, resumedFrom, phase: 'downloading' });
-    });
-    const cut = (): void => fail(new DownloadError('network', 'the connection closed before the end; the partial download is kept'));
-    res.on('aborted', cut);
-    res.on('error', () => (o.signal?.aborted ? onAbort() : cut()));
-    res.on('close', () => {
-      if (!ended) cut();
-    });
-    res.on('end', () => {
-      ended = true;
-      if (failed) return;
-      clearTimeout(timer);
-      o.signal?.removeEventListener('abort', onAbort);
-      out.end(() => resolve());
-    });
-    out.on('error', (e) => fail(new DownloadError('disk', `cannot write ${part}: ${e.message}`, { cause: e })));
-  });
+    }
+  } catch (e) {
+    await finish();
+    throw diskError ? diskFailure(part, diskError) : downloadErrorOf(e, o);
+  }
+  await finish();
+  if (diskError) throw diskFailure(part, diskError);
+}
+
+function diskFailure(part: string, e: Error): DownloadError {
+  return new DownloadError('disk', `cannot write ${part}: ${e.message}`, { cause: e });
 }

@@ -1,13 +1,12 @@
 import { fork } from 'child_process';
 import { TokenscopeError } from '../../common/errors';
+import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../common/requestChannel';
 import type { ModelCandidate } from './glitchIndex';
-import type { AnalysisMessage, AnalysisRequest, ModelAnalysis } from './modelAnalysisProtocol';
+import type { AnalysisProgress, AnalysisRequest, AnalysisResult, ModelAnalysis } from './modelAnalysisProtocol';
 
-export interface AnalysisRun {
-  readonly analysis: ModelAnalysis;
-  /** Served from the cache (same fingerprint analysed before). */
-  readonly cached: boolean;
-}
+export type AnalysisRun = AnalysisResult;
+
+const cancelled = (): TokenscopeError => new TokenscopeError('aborted', 'cancelled');
 
 /**
  * Runs one analysis request in a fresh child process (`script` = modelAnalysisProcess.js) and
@@ -15,37 +14,30 @@ export interface AnalysisRun {
  * the cache keeps whatever was finished. Errors: TokenscopeError with the child's code
  * ('aborted', 'gguf-…', 'failed', 'crashed').
  */
-export function runModelAnalysis(script: string, request: AnalysisRequest, options: { signal?: AbortSignal; onProgress?: (fraction: number, phase: string) => void } = {}): Promise<AnalysisRun> {
-  return new Promise((resolve, reject) => {
-    if (options.signal?.aborted) {
-      reject(new TokenscopeError('aborted', 'cancelled'));
-      return;
-    }
-    const child = fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    let stderr = '';
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (d: string) => (stderr = (stderr + d).slice(-2000)));
-    let settled = false;
-    const settle = (f: () => void): void => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      f();
-    };
-    const onAbort = (): void => {
-      child.kill('SIGKILL');
-      settle(() => reject(new TokenscopeError('aborted', 'cancelled')));
-    };
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    child.on('message', (m: AnalysisMessage) => {
-      if (m.type === 'progress') options.onProgress?.(m.fraction, m.phase);
-      else if (m.type === 'result') settle(() => resolve({ analysis: m.analysis, cached: m.cached }));
-      else settle(() => reject(new TokenscopeError(m.code, m.message)));
-    });
-    child.on('error', (e) => settle(() => reject(new TokenscopeError('crashed', `analysis process failed: ${e.message}`, { cause: e }))));
-    child.on('exit', (code, signal) => settle(() => reject(new TokenscopeError('crashed', `analysis process exited (${signal ?? `code ${code}`}) without a result${stderr ? `: ${stderr.trim().split('\n').slice(-2).join(' | ')}` : ''}`))));
-    child.send(request);
+export async function runModelAnalysis(script: string, request: AnalysisRequest, options: { signal?: AbortSignal; onProgress?: (fraction: number, phase: string) => void } = {}): Promise<AnalysisRun> {
+  if (options.signal?.aborted) throw cancelled();
+  const child = fork(script, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const channel = new RequestChannel<AnalysisRequest, AnalysisResult, AnalysisProgress>(childProcessTransport(child), {
+    abortError: cancelled,
+    replyError: (code, message) => new TokenscopeError(code, message),
+    exitError: (exit) => {
+      if (exit.error) return new TokenscopeError('crashed', `analysis process failed: ${exit.error.message}`, { cause: exit.error });
+      const tail = stderrSummary(exit, 2);
+      return new TokenscopeError('crashed', `analysis process exited (${describeExit(exit)}) without a result${tail ? `: ${tail}` : ''}`);
+    },
   });
+  try {
+    const { onProgress } = options;
+    return await channel.request(request, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(onProgress ? { onEvent: (p: AnalysisProgress) => onProgress(p.fraction, p.phase) } : {}),
+      settleOnAbort: 'now',
+    });
+  } finally {
+    channel.dispose();
+    // an abort ends the process here (SIGKILL: safe at any moment); after a reply it is exiting anyway
+    child.kill('SIGKILL');
+  }
 }
 
 /** Unverified candidates that become text warnings: the top of the ranking only (the 2 % tail is noisy). */

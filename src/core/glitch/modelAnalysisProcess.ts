@@ -10,11 +10,11 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { errorMessage, isAbortError, isTokenscopeError } from '../../common/errors';
+import { processParent, serveRequests } from '../../common/requestServer';
 import { GgufFile } from '../gguf/ggufFile';
 import { GgufVocab } from '../tokenizer/gguf/ggufVocab';
 import { computeGlitchIndicator, fingerprintGlitchInputs } from './embeddingIndicator';
-import type { AnalysisMessage, AnalysisRequest, AnalysedCandidate, ModelAnalysis } from './modelAnalysisProtocol';
+import type { AnalysedCandidate, AnalysisProgress, AnalysisRequest, AnalysisResult, ModelAnalysis } from './modelAnalysisProtocol';
 import { QUICK_PROMPTS, verifyCandidatesByPrompting } from './verifyByPrompting';
 
 function cacheFile(cacheDir: string, fingerprint: string): string {
@@ -38,17 +38,14 @@ function writeCache(cacheDir: string, a: ModelAnalysis): void {
   fs.renameSync(`${f}.tmp`, f);
 }
 
-async function analyse(r: Extract<AnalysisRequest, { op: 'analyse' }>, post: (m: AnalysisMessage) => void): Promise<void> {
+async function analyse(r: Extract<AnalysisRequest, { op: 'analyse' }>, progress: (p: AnalysisProgress) => void): Promise<AnalysisResult> {
   const t0 = performance.now();
-  post({ type: 'progress', fraction: 0, phase: 'fingerprint' });
+  progress({ fraction: 0, phase: 'fingerprint' });
   // the fingerprint reads the matrix once at hashing speed: 5 % of the bar
-  const fingerprint = await fingerprintGlitchInputs(r.modelPath, { onProgress: (f) => post({ type: 'progress', fraction: 0.05 * f, phase: 'fingerprint' }) });
+  const fingerprint = await fingerprintGlitchInputs(r.modelPath, { onProgress: (f) => progress({ fraction: 0.05 * f, phase: 'fingerprint' }) });
   const hit = r.force ? undefined : readCache(r.cacheDir, fingerprint);
-  if (hit) {
-    post({ type: 'result', analysis: { ...hit, modelPath: r.modelPath }, cached: true });
-    return;
-  }
-  const result = await computeGlitchIndicator(r.modelPath, { onProgress: (f, phase) => post({ type: 'progress', fraction: 0.05 + 0.95 * f, phase }) });
+  if (hit) return { analysis: { ...hit, modelPath: r.modelPath }, cached: true };
+  const result = await computeGlitchIndicator(r.modelPath, { onProgress: (f, phase) => progress({ fraction: 0.05 + 0.95 * f, phase }) });
   const g = GgufFile.open(r.modelPath);
   const vocab = GgufVocab.fromGguf(g);
   const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
@@ -78,10 +75,10 @@ async function analyse(r: Extract<AnalysisRequest, { op: 'analyse' }>, post: (m:
     analysedAt: new Date().toISOString(),
   };
   writeCache(r.cacheDir, analysis);
-  post({ type: 'result', analysis, cached: false });
+  return { analysis, cached: false };
 }
 
-async function verify(r: Extract<AnalysisRequest, { op: 'verify' }>, post: (m: AnalysisMessage) => void): Promise<void> {
+async function verify(r: Extract<AnalysisRequest, { op: 'verify' }>, progress: (p: AnalysisProgress) => void): Promise<AnalysisResult> {
   const a = readCache(r.cacheDir, r.fingerprint);
   if (!a) throw new Error('no analysis of this model to verify: run the analysis first');
   const byId = new Map(a.candidates.map((c) => [c.id, c]));
@@ -91,7 +88,7 @@ async function verify(r: Extract<AnalysisRequest, { op: 'verify' }>, post: (m: A
   // The quick prompts (fewer examples, ≈3× fewer tokens): the same verdicts on this project's tests.
   await verifyCandidatesByPrompting(r.modelPath, ids, {
     prompts: QUICK_PROMPTS,
-    onProgress: (fraction) => post({ type: 'progress', fraction, phase: 'prompting' }),
+    onProgress: (fraction) => progress({ fraction, phase: 'prompting' }),
     onResult: (v) => {
       verified.set(v.id, { maxProbability: v.maxProbability, verdict: v.verdict });
       // saved as it goes: a cancelled verification keeps what it found
@@ -100,23 +97,13 @@ async function verify(r: Extract<AnalysisRequest, { op: 'verify' }>, post: (m: A
   });
   const next = current();
   writeCache(r.cacheDir, next);
-  post({ type: 'result', analysis: next, cached: false });
+  return { analysis: next, cached: false };
 }
 
-const send = process.send?.bind(process);
-if (send) {
-  process.on('disconnect', () => process.exit(0));
-  process.once('message', (r: AnalysisRequest) => {
-    const post = (m: AnalysisMessage, then?: () => void): void => {
-      if (process.connected) send(m, undefined, undefined, () => then?.());
-      else then?.();
-    };
-    // exit once the last message is flushed (llama.cpp's handles would keep the process alive)
-    const finish = (): void => process.exit(0);
-    let last: AnalysisMessage | undefined;
-    (r.op === 'analyse' ? analyse(r, (m) => (m.type === 'result' ? (last = m) : post(m))) : verify(r, (m) => (m.type === 'result' ? (last = m) : post(m)))).then(
-      () => (last ? post(last, finish) : finish()),
-      (e: unknown) => post({ type: 'error', code: isAbortError(e) ? 'aborted' : isTokenscopeError(e) ? e.code : 'failed', message: errorMessage(e) }, finish),
-    );
+const parent = processParent();
+if (parent) {
+  serveRequests<AnalysisRequest, AnalysisResult, AnalysisProgress>(parent, (r, context) => (r.op === 'analyse' ? analyse(r, context.emit) : verify(r, context.emit)), {
+    // one request per process: exit once the reply is flushed (llama.cpp's handles would keep it alive)
+    onReplied: () => process.exit(0),
   });
 }

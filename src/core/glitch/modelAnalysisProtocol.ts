@@ -1,4 +1,7 @@
-/** Messages between the extension host and the model-analysis process (modelAnalysisProcess.ts). */
+/**
+ * The request, its progress events and its result between the extension host and the model-analysis
+ * process (modelAnalysisProcess.ts), over a RequestChannel.
+ */
 
 /** One under-trained candidate, as stored in the cache and shown in reports. */
 export interface AnalysedCandidate {
@@ -38,7 +41,13 @@ export type AnalysisRequest =
   | { readonly op: 'analyse'; readonly modelPath: string; readonly cacheDir: string; readonly force?: boolean }
   | { readonly op: 'verify'; readonly modelPath: string; readonly cacheDir: string; readonly fingerprint: string; readonly ids: readonly number[] };
 
-export type AnalysisMessage =
-  | { readonly type: 'progress'; readonly fraction: number; readonly phase: string }
-  | { readonly type: 'result'; readonly analysis: ModelAnalysis; readonly cached: boolean }
-  | { readonly type: 'error'; readonly code: string; readonly message: string };
+export interface AnalysisProgress {
+  readonly fraction: number;
+  readonly phase: string;
+}
+
+export interface AnalysisResult {
+  readonly analysis: ModelAnalysis;
+  /** Served from the cache (same fingerprint analysed before). */
+  readonly cached: boolean;
+}

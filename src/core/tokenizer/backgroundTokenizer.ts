@@ -1,10 +1,14 @@
 import { Worker } from 'worker_threads';
+import { abortError } from '../../common/async';
 import type { IDisposable } from '../../common/dispose';
 import type { ILogger } from '../../common/logger';
+import { RequestChannel, workerTransport } from '../../common/requestChannel';
 import type { StructuralReport } from '../glitch/structural';
 import type { BlockArrays } from './documentTokens';
 import type { EncodingName } from './encodings';
-import type { WorkerRequest, WorkerResponse } from './tokenizeWorkerProtocol';
+import type { ReferenceResult, TokenizeKind, TokenizeRequest, TokenizeResults } from './tokenizeWorkerProtocol';
+
+export type { ReferenceResult } from './tokenizeWorkerProtocol';
 
 export interface BackgroundTokenizeOptions {
   readonly blockTarget?: number;
@@ -13,36 +17,22 @@ export interface BackgroundTokenizeOptions {
   readonly onProgress?: (done: number) => void;
 }
 
-type Result = BlockArrays | ReferenceResult | number | StructuralReport;
-
-interface Pending {
-  readonly resolve: (a: Result) => void;
-  readonly reject: (e: Error) => void;
-  readonly onProgress?: (done: number) => void;
-}
-
-/** tiktoken's own ids for a text, and how long tiktoken took (ms, in the worker). */
-export interface ReferenceResult {
-  readonly ids: Uint32Array;
-  readonly ms: number;
-}
-
 /**
  * Worker is stopped after this long without requests: it holds ~30 MB with o200k loaded, and after
  * a large document far more (its heap is only returned to the system when it exits).
  */
 const IDLE_MS = 10_000;
 
+const cancelled = (): Error => abortError('tokenization cancelled');
+
 /**
  * Tokenizes whole documents in a worker thread, so that opening a 50 MB file never blocks the
  * extension host. One worker, created on demand, requests served in order; `signal` cancels a queued
- * or running request (checked every ≈5 ms of work).
+ * or running request (checked every ≈5 ms of work). A pending request keeps the process alive (a
+ * CLI or test awaiting it); an idle worker does not, and is stopped after IDLE_MS.
  */
 export class BackgroundTokenizer implements IDisposable {
-  private worker: Worker | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private idleTimer: NodeJS.Timeout | undefined;
+  private worker: { readonly thread: Worker; readonly channel: RequestChannel<TokenizeRequest, TokenizeResults[TokenizeKind], number> } | undefined;
   private disposed = false;
 
   constructor(
@@ -52,7 +42,7 @@ export class BackgroundTokenizer implements IDisposable {
   ) {}
 
   tokenize(encoding: EncodingName, text: string, options: BackgroundTokenizeOptions = {}): Promise<BlockArrays> {
-    return this.request('tokenize', encoding, text, options) as Promise<BlockArrays>;
+    return this.request('tokenize', encoding, text, options);
   }
 
   /**
@@ -60,134 +50,61 @@ export class BackgroundTokenizer implements IDisposable {
    * WASM call cannot be interrupted: on abort the promise rejects at once and the result is dropped.
    */
   referenceEncode(encoding: EncodingName, text: string, signal?: AbortSignal): Promise<ReferenceResult> {
-    return this.request('reference', encoding, text, { signal }) as Promise<ReferenceResult>;
+    return this.request('reference', encoding, text, { signal });
   }
 
   /** Token count of `text` (as if sent alone), computed in the worker. */
   count(encoding: EncodingName, text: string, signal?: AbortSignal): Promise<number> {
-    return this.request('count', encoding, text, { signal }) as Promise<number>;
+    return this.request('count', encoding, text, { signal });
   }
 
   /** Structural glitch analysis of an encoding's vocabulary (≈0.1–0.5 s), in the worker. */
   structure(encoding: EncodingName, signal?: AbortSignal): Promise<StructuralReport> {
-    return this.request('structure', encoding, '', { signal }) as Promise<StructuralReport>;
+    return this.request('structure', encoding, '', { signal });
   }
 
-  private request(kind: 'tokenize' | 'reference' | 'count' | 'structure', encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<Result> {
+  private request<K extends TokenizeKind>(kind: K, encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<TokenizeResults[K]> {
     if (this.disposed) return Promise.reject(new Error('background tokenizer disposed'));
-    const signal = options.signal;
-    if (signal?.aborted) return Promise.reject(abortError());
-    clearTimeout(this.idleTimer);
-    const worker = this.ensureWorker();
-    // A pending request keeps the process alive (a CLI or test awaiting it); an idle worker does not.
-    worker.ref();
-    const id = this.nextId++;
-    const cancel = new SharedArrayBuffer(4);
-    return new Promise<Result>((resolve, reject) => {
-      const onAbort = (): void => {
-        Atomics.store(new Int32Array(cancel), 0, 1);
-        if (kind !== 'tokenize') {
-          this.pending.delete(id);
-          done();
-          reject(abortError());
-        }
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(id, {
-        resolve: (a) => {
-          done();
-          resolve(a);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-        onProgress: options.onProgress,
-      });
-      const req: WorkerRequest = { id, kind, encoding, text, blockTarget: options.blockTarget ?? 4096, cancel };
-      worker.postMessage(req);
-    });
+    const request: TokenizeRequest = { kind, encoding, text, blockTarget: options.blockTarget ?? 4096 };
+    // only tokenization polls the abort flag; the other kinds cannot stop, so they settle at once
+    return this.ensureWorker().channel.request(request, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onEvent: options.onProgress } : {}),
+      settleOnAbort: kind === 'tokenize' ? 'reply' : 'now',
+    }) as Promise<TokenizeResults[K]>;
   }
 
-  private ensureWorker(): Worker {
+  private ensureWorker(): NonNullable<BackgroundTokenizer['worker']> {
     if (this.worker) return this.worker;
-    const w = new Worker(this.workerScript, { workerData: { ranksDir: this.ranksDir } });
-    w.on('message', (m: WorkerResponse) => this.onMessage(m));
-    w.on('error', (e) => {
-      this.logger?.error(`tokenizer worker failed: ${e.message}`);
-      this.failAll(e);
+    const thread = new Worker(this.workerScript, { workerData: { ranksDir: this.ranksDir } });
+    const channel = new RequestChannel<TokenizeRequest, TokenizeResults[TokenizeKind], number>(workerTransport(thread), {
+      abortError: cancelled,
+      replyError: (code, message) => (code === 'aborted' ? cancelled() : new Error(message)),
+      exitError: (exit) => {
+        if (exit.error) {
+          this.logger?.error(`tokenizer worker failed: ${exit.error.message}`);
+          return exit.error;
+        }
+        if (this.worker?.thread === thread) this.worker = undefined;
+        return new Error(`tokenizer worker exited with code ${exit.code}`);
+      },
+      idle: { ms: IDLE_MS, then: () => this.stopWorker(new Error('tokenizer worker stopped while idle')) },
+      keepAliveWhileBusy: true,
     });
-    w.on('exit', (code) => {
-      if (this.worker === w) this.worker = undefined;
-      if (this.pending.size > 0) this.failAll(new Error(`tokenizer worker exited with code ${code}`));
-    });
-    this.worker = w;
-    return w;
+    this.worker = { thread, channel };
+    return this.worker;
   }
 
-  private onMessage(m: WorkerResponse): void {
-    const p = this.pending.get(m.id);
-    if (!p) return;
-    switch (m.type) {
-      case 'progress':
-        p.onProgress?.(m.done);
-        return;
-      case 'result':
-        this.pending.delete(m.id);
-        p.resolve({ chunkEnds: m.chunkEnds, tokenEnds: m.tokenEnds, ids: m.ids, blocks: m.blocks });
-        break;
-      case 'reference':
-        this.pending.delete(m.id);
-        p.resolve({ ids: m.ids, ms: m.ms });
-        break;
-      case 'count':
-        this.pending.delete(m.id);
-        p.resolve(m.tokens);
-        break;
-      case 'structure':
-        this.pending.delete(m.id);
-        p.resolve(m.report);
-        break;
-      case 'cancelled':
-        this.pending.delete(m.id);
-        p.reject(abortError());
-        break;
-      case 'error':
-        this.pending.delete(m.id);
-        p.reject(new Error(m.message));
-        break;
-    }
-    if (this.pending.size === 0) {
-      this.worker?.unref();
-      this.scheduleIdleStop();
-    }
-  }
-
-  private scheduleIdleStop(): void {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => {
-      if (this.pending.size === 0) void this.worker?.terminate();
-    }, IDLE_MS);
-    this.idleTimer.unref();
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+  /** Detached first, so that a request arriving meanwhile starts a new worker instead of meeting a dying one. */
+  private stopWorker(reason: Error): void {
+    const w = this.worker;
+    this.worker = undefined;
+    w?.channel.close(reason);
+    void w?.thread.terminate();
   }
 
   dispose(): void {
     this.disposed = true;
-    clearTimeout(this.idleTimer);
-    this.failAll(new Error('background tokenizer disposed'));
-    void this.worker?.terminate();
-    this.worker = undefined;
+    this.stopWorker(new Error('background tokenizer disposed'));
   }
-}
-
-function abortError(): Error {
-  const e = new Error('tokenization cancelled');
-  e.name = 'AbortError';
-  return e;
 }

@@ -1,11 +1,13 @@
 import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
+import { raceAbort } from '../../../common/async';
 import { BackendError, type BackendErrorCode } from '../../../common/errors';
+import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../../common/requestChannel';
 import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
 import { Collector } from '../collector';
 import { FIM_TEMPLATES } from '../fimTemplates';
-import type { LocalRequest, LocalResult, NextToken, WorkerCall, WorkerMessage } from './localProtocol';
+import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { readModelInfo, type ModelInfo } from './modelInfo';
 
 export interface LocalBackendOptions {
@@ -20,25 +22,7 @@ export interface LocalBackendOptions {
   readonly onCrash?: (e: BackendError) => void;
 }
 
-/** Rejects with 'aborted' when the signal fires first (the promise itself runs on). */
-function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new BackendError('aborted', 'cancelled'));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new BackendError('aborted', 'cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e instanceof Error ? e : new Error(String(e)))),
-    );
-  });
-}
-
-interface Pending {
-  readonly resolve: (r: LocalResult) => void;
-  readonly reject: (e: Error) => void;
-  readonly onToken?: (t: number) => void;
-}
+const cancelled = (): BackendError => new BackendError('aborted', 'cancelled');
 
 type ResultOf<Op extends LocalResult['op']> = Extract<LocalResult, { op: Op }>;
 
@@ -65,11 +49,7 @@ export class LocalBackend implements CompletionBackend {
   readonly kind = 'local';
   readonly capabilities = ALL;
   readonly name: string;
-  private worker: ChildProcess | undefined;
-  /** The end of the engine's stderr, for error messages when it dies (bytes, capped). */
-  private stderrTail = '';
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private worker: { readonly process: ChildProcess; readonly channel: RequestChannel<LocalRequest, LocalResult, number> } | undefined;
   private disposed = false;
   private exited: Promise<void> = Promise.resolve();
 
@@ -87,7 +67,7 @@ export class LocalBackend implements CompletionBackend {
     const b = new LocalBackend(info, tokenizer, options);
     try {
       b.ensureWorker(); // starts the engine, which loads the model first
-      const load = await abortable(b.loading!, signal);
+      const load = await raceAbort(b.loading!, signal, cancelled);
       if (load.op === 'load') b.load = load;
     } catch (e) {
       b.dispose();
@@ -121,12 +101,12 @@ export class LocalBackend implements CompletionBackend {
 
   /** Requests waiting for the worker (0 when idle: cancelled requests release their entries). */
   get pendingRequests(): number {
-    return this.pending.size;
+    return this.worker?.channel.pendingCount ?? 0;
   }
 
   /** The engine's process id (for the log and "Show Model Info"). */
   get enginePid(): number | undefined {
-    return this.worker?.pid;
+    return this.worker?.process.pid;
   }
 
   /** Whether the engine process (and the model in it) is alive. */
@@ -149,28 +129,23 @@ export class LocalBackend implements CompletionBackend {
     const c = new Collector({ ...req, stop: [...(req.stop ?? []), ...(family?.stop ?? [])] });
     const decoder = new TextDecoder('utf-8', { fatal: false });
     let stoppedByText = false;
-    const ac = new AbortController();
-    const onAbort = (): void => ac.abort();
-    req.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const r = await this.generate(
-        { prompt, maxTokens: req.maxTokens, temperature: req.temperature },
-        (t) => {
-          if (stoppedByText) return;
-          // stream: bytes of partial UTF-8 characters wait for the rest
-          if (c.add(decoder.decode(this.tokenizer.tokenBytes(t), { stream: true }))) {
-            stoppedByText = true;
-            ac.abort();
-          }
-        },
-        ac.signal,
-      );
-      if (!stoppedByText) c.add(decoder.decode());
-      if (req.signal?.aborted) throw new BackendError('aborted', 'cancelled');
-      return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length });
-    } finally {
-      req.signal?.removeEventListener('abort', onAbort);
-    }
+    // a stop text ends the generation like the caller's signal does
+    const stopped = new AbortController();
+    const r = await this.generate(
+      { prompt, maxTokens: req.maxTokens, temperature: req.temperature },
+      (t) => {
+        if (stoppedByText) return;
+        // stream: bytes of partial UTF-8 characters wait for the rest
+        if (c.add(decoder.decode(this.tokenizer.tokenBytes(t), { stream: true }))) {
+          stoppedByText = true;
+          stopped.abort();
+        }
+      },
+      req.signal ? AbortSignal.any([req.signal, stopped.signal]) : stopped.signal,
+    );
+    if (!stoppedByText) c.add(decoder.decode());
+    if (req.signal?.aborted) throw cancelled();
+    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length });
   }
 
   // ---- token-level session -----------------------------------------------------------------------
@@ -224,84 +199,48 @@ export class LocalBackend implements CompletionBackend {
    * The engine process, started (and its model loaded) on first use and again after a crash: the
    * load message goes first, so every later request finds the model in place.
    */
-  private ensureWorker(): ChildProcess {
-    if (this.worker) return this.worker;
+  private ensureWorker(): RequestChannel<LocalRequest, LocalResult, number> {
+    if (this.worker) return this.worker.channel;
     if (this.givenUp()) throw new BackendError('engine-crashed', `llama.cpp crashed ${this.crashes.length} times in a minute; not restarting it (pick the model again to retry)`);
     // execArgv [] : never inherit the extension host's --inspect flags; 'advanced' serialization
     // (structured clone) keeps token arrays cheap to pass.
-    const w = fork(this.options.workerScript, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-    this.exited = new Promise((resolve) => w.once('exit', () => resolve()));
-    w.stderr?.setEncoding('utf8');
-    w.stderr?.on('data', (d: string) => (this.stderrTail = (this.stderrTail + d).slice(-2000)));
-    w.on('message', (m: WorkerMessage) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      if (m.type === 'token') p.onToken?.(m.token);
-      else if (m.type === 'result') {
-        this.pending.delete(m.id);
-        p.resolve(m.result);
-      } else {
-        this.pending.delete(m.id);
-        p.reject(new BackendError(m.code as BackendErrorCode, m.message));
-      }
+    const child = fork(this.options.workerScript, [], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    const channel = new RequestChannel<LocalRequest, LocalResult, number>(childProcessTransport(child), {
+      abortError: cancelled,
+      replyError: (code, message) => new BackendError(code as BackendErrorCode, message),
+      exitError: (exit) => {
+        if (exit.error) return new BackendError('engine-crashed', `llama.cpp process failed: ${exit.error.message}`, { cause: exit.error });
+        const tail = stderrSummary(exit, 3);
+        const e = new BackendError('engine-crashed', `llama.cpp process exited (${describeExit(exit)})${tail ? `: ${tail}` : ''}`);
+        // after dispose the exit is expected, not a crash
+        if (this.worker?.process === child) {
+          this.worker = undefined;
+          this.crashes.push(performance.now());
+          this.options.onCrash?.(e);
+        }
+        return e;
+      },
     });
-    w.on('error', (e) => this.failAll(new BackendError('engine-crashed', `llama.cpp process failed: ${e.message}`, { cause: e })));
-    w.on('exit', (code, signal) => {
-      if (this.worker !== w) return;
-      this.worker = undefined;
-      this.crashes.push(performance.now());
-      const tail = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
-      const e = new BackendError('engine-crashed', `llama.cpp process exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
-      this.failAll(e);
-      this.options.onCrash?.(e);
-    });
-    this.worker = w;
+    this.worker = { process: child, channel };
     const o = this.options;
-    this.loading = this.send(w, { op: 'load', options: { modelPath: o.modelPath, contextSize: o.contextSize ?? 4096, threads: o.threads ?? 1 } });
+    this.loading = channel.request({ op: 'load', options: { modelPath: o.modelPath, contextSize: o.contextSize ?? 4096, threads: o.threads ?? 1 } });
     // open() reports a failed load; after a restart the requests behind it fail with "no model loaded"
     this.loading.then((r) => r.op === 'load' && (this.load = r), () => undefined);
-    return w;
+    return channel;
   }
 
   private call(request: LocalRequest, signal?: AbortSignal, onToken?: (t: number) => void): Promise<LocalResult> {
     if (this.disposed) return Promise.reject(new BackendError('model-missing', 'backend disposed'));
-    if (signal?.aborted) return Promise.reject(new BackendError('aborted', 'cancelled'));
-    let w: ChildProcess;
+    if (signal?.aborted) return Promise.reject(cancelled());
+    let channel: RequestChannel<LocalRequest, LocalResult, number>;
     try {
-      w = this.ensureWorker();
+      channel = this.ensureWorker();
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
-    return this.send(w, request, signal, onToken);
-  }
-
-  private send(w: ChildProcess, request: LocalRequest, signal?: AbortSignal, onToken?: (t: number) => void): Promise<LocalResult> {
-    const id = this.nextId++;
-    return new Promise<LocalResult>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (w.connected) w.send({ abort: id });
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => signal?.removeEventListener('abort', onAbort);
-      this.pending.set(id, {
-        resolve: (r) => {
-          done();
-          resolve(r);
-        },
-        reject: (e) => {
-          done();
-          reject(e);
-        },
-        ...(onToken ? { onToken } : {}),
-      });
-      const msg: WorkerCall = { id, request };
-      w.send(msg);
-    });
-  }
-
-  private failAll(e: Error): void {
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
+    // an aborted generation answers with the tokens so far (stopReason 'aborted'); a queued request with 'aborted'
+    return channel.request(request, { ...(signal ? { signal } : {}), ...(onToken ? { onEvent: onToken } : {}) });
   }
 
   /** Resolves when the engine process has exited (after dispose: the model's memory is released with it). */
@@ -312,11 +251,11 @@ export class LocalBackend implements CompletionBackend {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.failAll(new BackendError('aborted', 'backend disposed'));
     const w = this.worker;
     this.worker = undefined;
+    w?.channel.close(new BackendError('aborted', 'backend disposed'));
     // SIGKILL: the engine holds nothing worth a graceful exit, and the OS frees the model at once
-    w?.kill('SIGKILL');
+    w?.process.kill('SIGKILL');
     this.tokenizer.dispose();
   }
 }

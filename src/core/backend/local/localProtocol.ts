@@ -1,4 +1,7 @@
-/** Messages between LocalBackend (extension host) and localWorker (worker thread running llama.cpp). */
+/**
+ * Requests and results between LocalBackend (extension host) and localWorker (the child process
+ * running llama.cpp), over a RequestChannel; 'generate' streams each token id as an event.
+ */
 
 export interface LoadOptions {
   readonly modelPath: string;
@@ -53,18 +56,3 @@ export type LocalResult =
   | { readonly op: 'verify'; readonly accepted: number; readonly next: number }
   | { readonly op: 'rollback'; readonly length: number }
   | { readonly op: 'state'; readonly tokens: number[] };
-
-export interface WorkerCall {
-  readonly id: number;
-  readonly request: LocalRequest;
-}
-
-export type WorkerMessage =
-  | { readonly id: number; readonly type: 'result'; readonly result: LocalResult }
-  | { readonly id: number; readonly type: 'token'; readonly token: number }
-  | { readonly id: number; readonly type: 'error'; readonly code: string; readonly message: string };
-
-/** Cancels the request with this id (a generation stops after its current token). */
-export interface AbortCall {
-  readonly abort: number;
-}

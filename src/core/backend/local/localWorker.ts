@@ -8,22 +8,17 @@
  * 'Napi::Error'", seen in this project's tests), and llama.cpp's GGML_ASSERTs abort() on some bad
  * model files. In a worker either would take the extension host down with it; a child process
  * dies alone, and killing it always frees the model's memory.
+ *
+ * Errors of a known kind are TokenscopeErrors whose code is the BackendErrorCode the host rejects with.
  */
 import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
-import type { AbortCall, LocalRequest, LocalResult, NextToken, WorkerCall, WorkerMessage } from './localProtocol';
+import { TokenscopeError } from '../../../common/errors';
+import { processParent, serveRequests, type RequestContext } from '../../../common/requestServer';
+import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
-
-class WorkerError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 let lib: NodeLlamaCpp | undefined;
 let model: LlamaModel | undefined;
@@ -31,7 +26,6 @@ let context: LlamaContext | undefined;
 let sequence: LlamaContextSequence | undefined;
 /** Greedy prediction after the last context token, when known (set by prefill/append/verify). */
 let pendingNext: number | undefined;
-const aborted = new Set<number>();
 
 async function load(modelPath: string, contextSize: number, threads: number): Promise<LocalResult> {
   const t0 = performance.now();
@@ -43,7 +37,7 @@ async function load(modelPath: string, contextSize: number, threads: number): Pr
   try {
     model = await llama.loadModel({ modelPath, gpuLayers: 0 });
   } catch (e) {
-    throw new WorkerError('model-corrupt', `llama.cpp could not load ${modelPath}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new TokenscopeError('model-corrupt', `llama.cpp could not load ${modelPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
   context = await model.createContext({ contextSize: Math.min(contextSize, model.trainContextSize), threads, sequences: 1 });
   sequence = context.getSequence();
@@ -52,7 +46,7 @@ async function load(modelPath: string, contextSize: number, threads: number): Pr
 }
 
 function live(): { model: LlamaModel; sequence: LlamaContextSequence; lib: NodeLlamaCpp } {
-  if (!model || !sequence || !lib) throw new WorkerError('model-missing', 'no model loaded');
+  if (!model || !sequence || !lib) throw new TokenscopeError('model-missing', 'no model loaded');
   return { model, sequence, lib };
 }
 
@@ -71,18 +65,18 @@ async function reuse(seq: LlamaContextSequence, prompt: readonly Token[]): Promi
 
 /** Evaluates `tokens` in one batch and returns the greedy next token and the top-k logits after the last. */
 async function evaluateNext(seq: LlamaContextSequence, tokens: readonly Token[], topK: number): Promise<NextToken> {
-  if (tokens.length === 0) throw new WorkerError('unsupported', 'nothing to evaluate');
+  if (tokens.length === 0) throw new TokenscopeError('unsupported', 'nothing to evaluate');
   const items = tokens.map((t, i) =>
     i < tokens.length - 1 ? t : ([t, { generateNext: { token: true, options: { temperature: 0 }, ...(topK > 0 ? { logits: { filter: { tokens: [], includeTop: topK } } } : {}) } }] as const),
   );
   const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
   const last = out[tokens.length - 1]?.next;
-  if (last?.token === undefined || last.token === null) throw new WorkerError('malformed', 'llama.cpp returned no next token');
+  if (last?.token === undefined || last.token === null) throw new TokenscopeError('malformed', 'llama.cpp returned no next token');
   pendingNext = last.token;
   return { token: last.token, top: last.logits ? [...last.logits.entries()].slice(0, topK) : [] };
 }
 
-async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => void): Promise<LocalResult> {
+async function handle(r: LocalRequest, context: RequestContext<number>): Promise<LocalResult> {
   switch (r.op) {
     case 'load':
       return load(r.options.modelPath, r.options.contextSize, r.options.threads);
@@ -107,7 +101,7 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
       // Draft d0..dk-1 after the context: d0 must equal the pending greedy token; d_i must equal the
       // greedy token after d_(i-1). One batch evaluates all drafts; rejected ones are erased again.
       const { sequence: seq } = live();
-      if (pendingNext === undefined) throw new WorkerError('unsupported', 'verify needs a prefill or append first');
+      if (pendingNext === undefined) throw new TokenscopeError('unsupported', 'verify needs a prefill or append first');
       const start = seq.contextTokens.length;
       const items = r.draft.map((t) => [t, { generateNext: { token: true, options: { temperature: 0 } } }] as const);
       const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
@@ -115,7 +109,7 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
       let expected = pendingNext;
       while (accepted < r.draft.length && r.draft[accepted] === expected) {
         const next = out[accepted]?.next.token;
-        if (next === undefined || next === null) throw new WorkerError('malformed', 'llama.cpp returned no next token');
+        if (next === undefined || next === null) throw new TokenscopeError('malformed', 'llama.cpp returned no next token');
         expected = next;
         accepted++;
       }
@@ -147,7 +141,7 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
       try {
         for await (const token of gen) {
           if (tokens.length === 0) promptMs = performance.now() - t0;
-          if (aborted.has(id)) {
+          if (context.aborted()) {
             stopReason = 'aborted';
             break;
           }
@@ -156,7 +150,7 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
             break;
           }
           tokens.push(token);
-          post({ id, type: 'token', token });
+          context.emit(token);
           if (stop.has(token)) {
             stopReason = 'stop';
             break;
@@ -172,28 +166,6 @@ async function handle(id: number, r: LocalRequest, post: (m: WorkerMessage) => v
   }
 }
 
-const send = process.send?.bind(process);
-if (send) {
-  let queue = Promise.resolve();
-  // the parent went away (extension host closed or crashed): nothing left to serve
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (m: WorkerCall | AbortCall) => {
-    if ('abort' in m) {
-      aborted.add(m.abort);
-      return;
-    }
-    const post = (msg: WorkerMessage): void => {
-      if (process.connected) send(msg);
-    };
-    queue = queue.then(async () => {
-      try {
-        if (aborted.has(m.id)) throw new WorkerError('aborted', 'cancelled');
-        post({ id: m.id, type: 'result', result: await handle(m.id, m.request, post) });
-      } catch (e) {
-        post({ id: m.id, type: 'error', code: e instanceof WorkerError ? e.code : 'model-corrupt', message: e instanceof Error ? e.message : String(e) });
-      } finally {
-        aborted.delete(m.id);
-      }
-    });
-  });
-}
+const parent = processParent();
+// unknown errors come from node-llama-cpp refusing the model or its state
+if (parent) serveRequests(parent, handle, { fallbackCode: 'model-corrupt' });
