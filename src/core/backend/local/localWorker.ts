@@ -76,6 +76,10 @@ async function evaluateNext(seq: LlamaContextSequence, tokens: readonly Token[],
   return { token: last.token, top: last.logits ? [...last.logits.entries()].slice(0, topK) : [] };
 }
 
+type Request<Op extends LocalRequest['op']> = Extract<LocalRequest, { op: Op }>;
+type Result<Op extends LocalResult['op']> = Extract<LocalResult, { op: Op }>;
+
+/** One request of the host, dispatched by operation; each operation is its own function below. */
 async function handle(r: LocalRequest, context: RequestContext<number>): Promise<LocalResult> {
   switch (r.op) {
     case 'load':
@@ -86,84 +90,114 @@ async function handle(r: LocalRequest, context: RequestContext<number>): Promise
       return { op: 'detokenize', text: live().model.detokenize(r.tokens as Token[], false) };
     case 'state':
       return { op: 'state', tokens: [...(sequence?.contextTokens ?? [])] };
-    case 'prefill': {
-      const { sequence: seq } = live();
-      const reused = await reuse(seq, r.prompt as Token[]);
-      const next = await evaluateNext(seq, r.prompt.slice(reused) as Token[], r.topK);
-      return { op: 'prefill', next, reused, evaluated: r.prompt.length - reused };
-    }
-    case 'append': {
-      const { sequence: seq } = live();
-      const next = await evaluateNext(seq, r.tokens as Token[], r.topK);
-      return { op: 'append', next, reused: seq.contextTokens.length - r.tokens.length, evaluated: r.tokens.length };
-    }
-    case 'verify': {
-      // Draft d0..dk-1 after the context: d0 must equal the pending greedy token; d_i must equal the
-      // greedy token after d_(i-1). One batch evaluates all drafts; rejected ones are erased again.
-      const { sequence: seq } = live();
-      if (pendingNext === undefined) throw new TokenscopeError('unsupported', 'verify needs a prefill or append first');
-      const start = seq.contextTokens.length;
-      const items = r.draft.map((t) => [t, { generateNext: { token: true, options: { temperature: 0 } } }] as const);
-      const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
-      let accepted = 0;
-      let expected = pendingNext;
-      while (accepted < r.draft.length && r.draft[accepted] === expected) {
-        const next = out[accepted]?.next.token;
-        if (next === undefined || next === null) throw new TokenscopeError('malformed', 'llama.cpp returned no next token');
-        expected = next;
-        accepted++;
-      }
-      if (accepted < r.draft.length) await seq.eraseContextTokenRanges([{ start: start + accepted, end: start + r.draft.length }]);
-      // `expected` is the greedy token after the accepted prefix; it is not in the context yet
-      pendingNext = undefined;
-      return { op: 'verify', accepted, next: expected };
-    }
-    case 'rollback': {
-      const { sequence: seq } = live();
-      const n = seq.contextTokens.length;
-      const count = Math.min(r.count, n);
-      if (count > 0) await seq.eraseContextTokenRanges([{ start: n - count, end: n }]);
-      pendingNext = undefined;
-      return { op: 'rollback', length: seq.contextTokens.length };
-    }
-    case 'generate': {
-      const { model: m, sequence: seq, lib: l } = live();
-      const t0 = performance.now();
-      const reused = await reuse(seq, r.prompt as Token[]);
-      const toEvaluate = r.prompt.slice(reused) as Token[];
-      const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
-      const stop = new Set(r.stopTokens ?? []);
-      const tokens: number[] = [];
-      let promptMs = 0;
-      let stopReason: 'eos' | 'limit' | 'stop' | 'aborted' = 'limit';
-      // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
-      const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
-      try {
-        for await (const token of gen) {
-          if (tokens.length === 0) promptMs = performance.now() - t0;
-          if (context.aborted()) {
-            stopReason = 'aborted';
-            break;
-          }
-          if (m.isEogToken(token)) {
-            stopReason = 'eos';
-            break;
-          }
-          tokens.push(token);
-          context.emit(token);
-          if (stop.has(token)) {
-            stopReason = 'stop';
-            break;
-          }
-          if (tokens.length >= r.maxTokens) break;
-        }
-      } finally {
-        await gen.return();
-      }
-      pendingNext = undefined;
-      return { op: 'generate', tokens, stopReason, evaluated: toEvaluate.length, reused, promptMs, genMs: performance.now() - t0 - promptMs };
-    }
+    case 'prefill':
+      return prefill(r);
+    case 'append':
+      return append(r);
+    case 'verify':
+      return verify(r);
+    case 'rollback':
+      return rollback(r);
+    case 'generate':
+      return generate(r, context);
   }
+}
+
+async function prefill(r: Request<'prefill'>): Promise<Result<'prefill'>> {
+  const { sequence: seq } = live();
+  const reused = await reuse(seq, r.prompt as Token[]);
+  const next = await evaluateNext(seq, r.prompt.slice(reused) as Token[], r.topK);
+  return { op: 'prefill', next, reused, evaluated: r.prompt.length - reused };
+}
+
+async function append(r: Request<'append'>): Promise<Result<'append'>> {
+  const { sequence: seq } = live();
+  const next = await evaluateNext(seq, r.tokens as Token[], r.topK);
+  return { op: 'append', next, reused: seq.contextTokens.length - r.tokens.length, evaluated: r.tokens.length };
+}
+
+/**
+ * Draft d0..dk-1 after the context: d0 must equal the pending greedy token; d_i must equal the
+ * greedy token after d_(i-1). One batch evaluates all drafts; rejected ones are erased again.
+ */
+async function verify(r: Request<'verify'>): Promise<Result<'verify'>> {
+  const { sequence: seq } = live();
+  if (pendingNext === undefined) throw new TokenscopeError('unsupported', 'verify needs a prefill or append first');
+  const start = seq.contextTokens.length;
+  const items = r.draft.map((t) => [t, { generateNext: { token: true, options: { temperature: 0 } } }] as const);
+  const out = await seq.controlledEvaluate(items as Parameters<LlamaContextSequence['controlledEvaluate']>[0]);
+  let accepted = 0;
+  let expected = pendingNext;
+  while (accepted < r.draft.length && r.draft[accepted] === expected) {
+    const next = out[accepted]?.next.token;
+    if (next === undefined || next === null) throw new TokenscopeError('malformed', 'llama.cpp returned no next token');
+    expected = next;
+    accepted++;
+  }
+  if (accepted < r.draft.length) await seq.eraseContextTokenRanges([{ start: start + accepted, end: start + r.draft.length }]);
+  // `expected` is the greedy token after the accepted prefix; it is not in the context yet
+  pendingNext = undefined;
+  return { op: 'verify', accepted, next: expected };
+}
+
+async function rollback(r: Request<'rollback'>): Promise<Result<'rollback'>> {
+  const { sequence: seq } = live();
+  const n = seq.contextTokens.length;
+  const count = Math.min(r.count, n);
+  if (count > 0) await seq.eraseContextTokenRanges([{ start: n - count, end: n }]);
+  pendingNext = undefined;
+  return { op: 'rollback', length: seq.contextTokens.length };
+}
+
+/** Generation from `r.prompt`, reusing the longest cached prefix, streaming each token as an event. */
+async function generate(r: Request<'generate'>, context: RequestContext<number>): Promise<Result<'generate'>> {
+  const { model: m, sequence: seq, lib: l } = live();
+  const t0 = performance.now();
+  const reused = await reuse(seq, r.prompt as Token[]);
+  const toEvaluate = r.prompt.slice(reused) as Token[];
+  const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
+  // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
+  const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
+  const run = await collectTokens(gen, r, context, m, t0);
+  pendingNext = undefined;
+  return { op: 'generate', tokens: run.tokens, stopReason: run.stopReason, evaluated: toEvaluate.length, reused, promptMs: run.promptMs, genMs: performance.now() - t0 - run.promptMs };
+}
+
+/** Pulls tokens until end of generation, a stop token, the limit or an abort; closes the generator. */
+async function collectTokens(
+  gen: AsyncGenerator<Token, void, Token | undefined>,
+  r: Request<'generate'>,
+  context: RequestContext<number>,
+  m: LlamaModel,
+  t0: number,
+): Promise<{ tokens: number[]; stopReason: Result<'generate'>['stopReason']; promptMs: number }> {
+  const stop = new Set(r.stopTokens ?? []);
+  const tokens: number[] = [];
+  let promptMs = 0;
+  let stopReason: Result<'generate'>['stopReason'] = 'limit';
+  try {
+    for await (const token of gen) {
+      if (tokens.length === 0) promptMs = performance.now() - t0;
+      if (context.aborted()) {
+        stopReason = 'aborted';
+        break;
+      }
+      if (m.isEogToken(token)) {
+        stopReason = 'eos';
+        break;
+      }
+      tokens.push(token);
+      context.emit(token);
+      if (stop.has(token)) {
+        stopReason = 'stop';
+        break;
+      }
+      if (tokens.length >= r.maxTokens) break;
+    }
+  } finally {
+    await gen.return();
+  }
+  return { tokens, stopReason, promptMs };
 }
 
 const parent = processParent();
