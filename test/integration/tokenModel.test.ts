@@ -32,8 +32,14 @@ class Rng {
 
 const INSERTS = ['a', ' ', '\n', '\r\n', '    ', 'return x;', '🙂', '👩‍👩‍👧', 'é', '中文', "'s", '<|endoftext|>', '\t', '1234', '}', '// x\n'];
 
-async function closeUntitled(): Promise<void> {
+/**
+ * Reverts and closes the active untitled editor, then waits until the extension host has dropped
+ * its document: until then a new untitled document can be given the same URI (Untitled-1) and
+ * `openTextDocument` returns the old one's text.
+ */
+async function closeUntitled(doc: vscode.TextDocument): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  await waitFor(`${doc.uri.toString()} closed`, () => (doc.isClosed ? true : undefined));
 }
 
 describe('incremental token model in the editor', () => {
@@ -65,7 +71,7 @@ describe('incremental token model in the editor', () => {
       return c.kind === 'counted' && c.version === doc.version ? c : undefined;
     });
     assert.strictEqual(s.documentTokens, oracle.encode_ordinary(doc.getText()).length);
-    await closeUntitled();
+    await closeUntitled(doc);
   });
 
   it('handles multi-cursor edits (several changes in one event), undo and redo', async () => {
@@ -92,7 +98,7 @@ describe('incremental token model in the editor', () => {
     } finally {
       sub.dispose();
     }
-    await closeUntitled();
+    await closeUntitled(doc);
   });
 
   it('tokenizes a 3 MB document in the worker, keeps the host responsive, replays edits made meanwhile', async () => {
@@ -136,7 +142,7 @@ describe('incremental token model in the editor', () => {
       assertModelExact(api, doc, 'large document after replay');
     } finally {
       // a failure here must not leave a 3 MB editor open for the tests after it
-      await closeUntitled();
+      await closeUntitled(doc);
     }
   });
 
@@ -146,7 +152,7 @@ describe('incremental token model in the editor', () => {
     assert.ok(doc.getText().includes('\r\n'));
     await waitFor('model', () => modelIds(api, doc));
     assertModelExact(api, doc, 'crlf');
-    await closeUntitled();
+    await closeUntitled(doc);
   });
 
   it('"Verify Token Count with tiktoken" finds the model identical to tiktoken', async () => {
@@ -156,6 +162,6 @@ describe('incremental token model in the editor', () => {
     assert.ok(r, 'no result');
     assert.strictEqual(r.identical, true);
     assert.strictEqual(r.tokens, oracle.encode_ordinary(doc.getText()).length);
-    await closeUntitled();
+    await closeUntitled(doc);
   });
 });
