@@ -12,6 +12,7 @@
  * A final symbol that is not a token falls back, as in llama.cpp, to the tokens whose stored text
  * is a single byte of the symbol's byte-encoded (UTF-8) text; bytes without such a token vanish.
  */
+import { KeyedMinHeap } from '../keyedMinHeap';
 import type { TokenBuffer } from '../tokenBuffer';
 import { ByteStringTable } from './byteStringTable';
 import type { GgufVocab } from './ggufVocab';
@@ -300,82 +301,54 @@ export function isByteEncoded(bytes: Uint8Array, start: number, end: number): bo
 }
 
 /**
- * Binary min-heap of merge candidates ordered by (rank, left index), over parallel typed arrays
- * (entries are appended; the heap orders entry indices).
+ * Merge candidates, smallest (rank, left index) first: a KeyedMinHeap of entry indices, the entries
+ * appended to parallel typed arrays (grown by doubling).
  */
 class PairHeap {
-  eRank: Int32Array = new Int32Array(256);
   eLeft: Int32Array = new Int32Array(256);
   eLeftSym: Int32Array = new Int32Array(256);
   eRight: Int32Array = new Int32Array(256);
   eRightSym: Int32Array = new Int32Array(256);
   eResult: Int32Array = new Int32Array(256);
-  private order: Int32Array = new Int32Array(256);
+  private readonly heap = new KeyedMinHeap();
   private entries = 0;
-  size = 0;
+
+  get size(): number {
+    return this.heap.size;
+  }
 
   clear(): void {
     this.entries = 0;
-    this.size = 0;
+    this.heap.clear();
   }
 
   push(rank: number, left: number, leftSym: number, right: number, rightSym: number, result: number): void {
-    if (this.entries === this.eRank.length) this.grow();
+    if (this.entries === this.eLeft.length) this.grow();
     const e = this.entries++;
-    this.eRank[e] = rank;
     this.eLeft[e] = left;
     this.eLeftSym[e] = leftSym;
     this.eRight[e] = right;
     this.eRightSym[e] = rightSym;
     this.eResult[e] = result;
-    let i = this.size++;
-    const order = this.order;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(e, order[parent]!)) break;
-      order[i] = order[parent]!;
-      i = parent;
-    }
-    order[i] = e;
+    this.heap.push(rank, left, e);
   }
 
   /** Removes and returns the entry with the smallest (rank, left). */
   pop(): number {
-    const order = this.order;
-    const top = order[0]!;
-    const last = order[--this.size]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (c + 1 < this.size && this.less(order[c + 1]!, order[c]!)) c++;
-      if (!this.less(order[c]!, last)) break;
-      order[i] = order[c]!;
-      i = c;
-    }
-    order[i] = last;
-    return top;
-  }
-
-  private less(a: number, b: number): boolean {
-    const ra = this.eRank[a]!;
-    const rb = this.eRank[b]!;
-    return ra < rb || (ra === rb && this.eLeft[a]! < this.eLeft[b]!);
+    return this.heap.pop();
   }
 
   private grow(): void {
-    const cap = this.eRank.length * 2;
+    const cap = this.eLeft.length * 2;
     const g = (a: Int32Array): Int32Array => {
       const b = new Int32Array(cap);
       b.set(a);
       return b;
     };
-    this.eRank = g(this.eRank);
     this.eLeft = g(this.eLeft);
     this.eLeftSym = g(this.eLeftSym);
     this.eRight = g(this.eRight);
     this.eRightSym = g(this.eRightSym);
     this.eResult = g(this.eResult);
-    this.order = g(this.order);
   }
 }

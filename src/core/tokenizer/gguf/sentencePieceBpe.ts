@@ -8,6 +8,7 @@
  * caller's string; one symbol per code point initially.
  */
 import { TokenscopeError } from '../../../common/errors';
+import { KeyedMinHeap } from '../keyedMinHeap';
 import type { TokenBuffer } from '../tokenBuffer';
 import type { GgufVocab } from './ggufVocab';
 import { UnitStringTable } from './unitStringTable';
@@ -158,67 +159,41 @@ export class SentencePieceBpe {
   }
 }
 
-/** Max-heap by (score desc, left asc) over appended entries, on growable typed arrays. */
+/**
+ * Merge candidates, highest score first, leftmost on ties: a KeyedMinHeap by (−score, left) of entry
+ * indices, the entries appended to parallel typed arrays (grown by doubling).
+ */
 class ScoreHeap {
-  score: Float64Array = new Float64Array(256);
   left: Int32Array = new Int32Array(256);
   length: Int32Array = new Int32Array(256);
   token: Int32Array = new Int32Array(256);
-  private order: Int32Array = new Int32Array(256);
+  private readonly heap = new KeyedMinHeap();
   private entries = 0;
-  size = 0;
+
+  get size(): number {
+    return this.heap.size;
+  }
 
   clear(): void {
     this.entries = 0;
-    this.size = 0;
+    this.heap.clear();
   }
 
   push(score: number, left: number, length: number, token: number): void {
-    if (this.entries === this.score.length) this.grow();
+    if (this.entries === this.left.length) this.grow();
     const e = this.entries++;
-    this.score[e] = score;
     this.left[e] = left;
     this.length[e] = length;
     this.token[e] = token;
-    const order = this.order;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(e, order[parent]!)) break;
-      order[i] = order[parent]!;
-      i = parent;
-    }
-    order[i] = e;
+    this.heap.push(-score, left, e);
   }
 
   pop(): number {
-    const order = this.order;
-    const top = order[0]!;
-    const last = order[--this.size]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (c + 1 < this.size && this.before(order[c + 1]!, order[c]!)) c++;
-      if (!this.before(order[c]!, last)) break;
-      order[i] = order[c]!;
-      i = c;
-    }
-    order[i] = last;
-    return top;
-  }
-
-  private before(a: number, b: number): boolean {
-    const sa = this.score[a]!;
-    const sb = this.score[b]!;
-    return sa > sb || (sa === sb && this.left[a]! < this.left[b]!);
+    return this.heap.pop();
   }
 
   private grow(): void {
-    const cap = this.score.length * 2;
-    const score = new Float64Array(cap);
-    score.set(this.score);
-    this.score = score;
+    const cap = this.left.length * 2;
     const g = (a: Int32Array): Int32Array => {
       const b = new Int32Array(cap);
       b.set(a);
@@ -227,6 +202,5 @@ class ScoreHeap {
     this.left = g(this.left);
     this.length = g(this.length);
     this.token = g(this.token);
-    this.order = g(this.order);
   }
 }
