@@ -40,6 +40,8 @@ export class HashSlots {
   /** slots[2s] = tag, slots[2s + 1] = entry + 1 (EMPTY = free slot). */
   private slots: Int32Array;
   private mask: number;
+  /** Entries added by insertGrowing (what its load check counts). */
+  private used = 0;
   /** The last slot examined: `nextMatch` resumes after it. */
   private cursor = 0;
 
@@ -101,13 +103,19 @@ export class HashSlots {
 
   /**
    * Adds `entry` under `hash` (the caller has checked it is not there). The table must have a free
-   * slot: size it up front, or call `reserve` first.
+   * slot: size it up front (RankTable, ChunkCache), or use `insertGrowing`.
    */
   insert(hash: number, tag: number, entry: number): void {
     let s = this.home(hash);
     while (this.slots[2 * s + 1] !== EMPTY) s = (s + 1) & this.mask;
     this.slots[2 * s] = tag;
     this.slots[2 * s + 1] = entry + 1;
+  }
+
+  /** `insert` with the hash as the tag, doubling the slots first when they would pass load 3/4. */
+  insertGrowing(hash: number, entry: number): void {
+    if (++this.used * 4 > this.capacity * 3) this.reserve(this.used);
+    this.insert(hash, hash, entry);
   }
 
   /**
@@ -128,6 +136,7 @@ export class HashSlots {
   /** Frees every slot. O(capacity). */
   clear(): void {
     this.slots.fill(EMPTY);
+    this.used = 0;
   }
 }
 

@@ -52,13 +52,13 @@ export abstract class PooledKeyTable<Pool extends Uint8Array | Uint16Array> {
 
   /**
    * Adds an entry for a key of `keyLength` units hashing to `hash`, with room for the key at the
-   * pool's top (the caller copies it to keyStart(e)); returns the entry. The key must be new.
+   * pool's top (the caller copies it there: to keyStart(e), which is the poolTop before the call);
+   * returns the entry. The key must be new.
    */
   protected addKey(hash: number, keyLength: number, value: number): number {
     const p = this.poolTop;
-    this.pool = grown(this.pool, p, p + keyLength, this.makePool);
-    this.poolTop += keyLength;
-    this.slots.reserve(this.entries.count + 1);
+    if (p + keyLength > this.pool.length) this.pool = grown(this.pool, p, p + keyLength, this.makePool);
+    this.poolTop = p + keyLength;
     return this.addEntry(hash, p, keyLength, value);
   }
 
@@ -69,7 +69,7 @@ export abstract class PooledKeyTable<Pool extends Uint8Array | Uint16Array> {
     d[FIELDS * e + KEY_START] = keyStart;
     d[FIELDS * e + KEY_LENGTH] = keyLength;
     d[FIELDS * e + VALUE] = value;
-    this.slots.insert(hash, hash, e);
+    this.slots.insertGrowing(hash, e);
     return e;
   }
 }

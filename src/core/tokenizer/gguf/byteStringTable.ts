@@ -62,8 +62,8 @@ export class ByteStringTable extends PooledKeyTable<Uint8Array> {
       this.setValueOf(found, value);
       return found;
     }
+    const p = this.poolTop;
     const e = this.addKey(hash, e1 - s1 + (e2 - s2), value);
-    const p = this.keyStart(e);
     this.pool.set(a.subarray(s1, e1), p);
     this.pool.set(b.subarray(s2, e2), p + (e1 - s1));
     return e;

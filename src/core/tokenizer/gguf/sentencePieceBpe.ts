@@ -43,7 +43,7 @@ export class SentencePieceBpe {
 
   constructor(vocab: GgufVocab) {
     this.ids = new UnitStringTable(vocab.size);
-    for (const [text, id] of vocab.idByText) this.ids.set(text, id);
+    this.ids.addAll(vocab.idByText);
     this.scores = vocab.scores;
     for (let b = 0; b < 256; b++) {
       const hex = b.toString(16).toUpperCase().padStart(2, '0');

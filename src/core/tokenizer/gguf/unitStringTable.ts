@@ -25,12 +25,22 @@ export class UnitStringTable extends PooledKeyTable<Uint16Array> {
     const len = key.length;
     const hash = fnv1aUnits(key, 0, len);
     const found = this.find(key, 0, len, hash);
-    if (found !== NONE) {
-      this.setValueOf(found, value);
-      return;
-    }
-    const p = this.keyStart(this.addKey(hash, len, value));
-    for (let i = 0; i < len; i++) this.pool[p + i] = key.charCodeAt(i);
+    if (found !== NONE) this.setValueOf(found, value);
+    else this.addNew(key, hash, value);
+  }
+
+  /** Adds the entries of a map (distinct keys) to an empty table, without looking each key up first. */
+  addAll(entries: ReadonlyMap<string, number>): void {
+    if (this.size !== 0) throw new Error('addAll needs an empty table');
+    this.slots.reserve(entries.size);
+    for (const [key, value] of entries) this.addNew(key, fnv1aUnits(key, 0, key.length), value);
+  }
+
+  private addNew(key: string, hash: number, value: number): void {
+    const p = this.poolTop;
+    this.addKey(hash, key.length, value);
+    const pool = this.pool;
+    for (let i = 0; i < key.length; i++) pool[p + i] = key.charCodeAt(i);
   }
 
   private find(text: string, start: number, end: number, hash: number): number {

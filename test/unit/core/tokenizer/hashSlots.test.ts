@@ -52,6 +52,21 @@ describe('core/tokenizer/hashSlots', () => {
     for (let e = 0; e < 9; e++) assert.deepStrictEqual(matches(slots, e * 7, e * 7), [e]);
   });
 
+  it('insertGrowing tags entries with their hash and doubles the slots past load 3/4', () => {
+    const slots = new HashSlots(4);
+    for (let e = 0; e < 3; e++) slots.insertGrowing(e * 5, e);
+    assert.strictEqual(slots.capacity, 4, '3 of 4 slots is load 3/4');
+    slots.insertGrowing(15, 3);
+    assert.strictEqual(slots.capacity, 8);
+    for (let e = 4; e < 13; e++) slots.insertGrowing(e * 5, e);
+    assert.strictEqual(slots.capacity, 32, '13 entries: more than 3/4 of 16');
+    for (let e = 0; e < 13; e++) assert.deepStrictEqual(matches(slots, e * 5, e * 5), [e]);
+    slots.clear();
+    slots.insertGrowing(1, 0);
+    assert.strictEqual(slots.capacity, 32, 'clear keeps the capacity');
+    assert.deepStrictEqual(matches(slots, 1, 1), [0]);
+  });
+
   it('compares a pooled key with a range of bytes or of code units', () => {
     const pool = bytes('..token..');
     assert.strictEqual(bytesEqual(pool, 2, bytes('a token'), 2, 5), true);
