@@ -102,17 +102,19 @@ export class BytePairEncoder {
       const e = endOf(j);
       return e - start[k]! > maxLen ? INF : this.rank(bytes, start[k]!, e);
     };
-    // Candidate merges by (rank, node): smallest rank first, leftmost on ties.
+    // Candidate merges keyed rank · 2³² + node: smallest rank first, leftmost on ties, exact in a
+    // double (ranks < 2²¹). One comparison per heap step: (rank, node) as key and tie takes two on
+    // the frequent equal ranks (1 MB line 890 against 848 ms, 16 KB 7.4 against 6.5 ms).
     for (let k = 0; k < n - 1; k++) {
       const r = pairOf(k);
       pairRank[k] = r;
-      if (r !== INF) heap.push(r, k, k);
+      if (r !== INF) heap.push(r * 4294967296 + k, 0, k);
     }
     pairRank[n - 1] = INF;
     while (heap.size > 0) {
-      const r = heap.firstKey;
+      const key = heap.firstKey;
       const k = heap.pop();
-      if (start[k]! < 0 || pairRank[k] !== r) continue; // stale entry
+      if (start[k]! < 0 || key !== pairRank[k]! * 4294967296 + k) continue; // stale entry
       // merge k with its successor j
       const j = next[k]!;
       const nj = next[j]!;
@@ -122,12 +124,12 @@ export class BytePairEncoder {
       pairRank[j] = INF;
       const rk = pairOf(k);
       pairRank[k] = rk;
-      if (rk !== INF) heap.push(rk, k, k);
+      if (rk !== INF) heap.push(rk * 4294967296 + k, 0, k);
       const p = prev[k]!;
       if (p >= 0) {
         const rp = pairOf(p);
         pairRank[p] = rp;
-        if (rp !== INF) heap.push(rp, p, p);
+        if (rp !== INF) heap.push(rp * 4294967296 + p, 0, p);
       }
     }
     for (let k = 0; k >= 0; k = next[k]!) out.push(this.table.rankOfBytes(bytes, start[k]!, endOf(k)));
