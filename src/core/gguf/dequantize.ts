@@ -338,7 +338,11 @@ const decodeQ8_K: BlockDecoder = (src, at, out, outAt, blocks) => {
 /** The 16 non-linear levels of IQ4_NL / IQ4_XS (ggml's kvalues_iq4nl). */
 const IQ4_LEVELS = Int8Array.of(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113);
 
-/** IQ4_NL, 18 bytes per 32: f16 d, 16 bytes of nibbles indexing IQ4_LEVELS (low nibbles first half); x = d·level. */
+/**
+ * IQ4_NL, 18 bytes per 32: f16 d, 16 bytes of nibbles indexing IQ4_LEVELS (low nibbles first half);
+ * x = d·level. Q4_0's layout, but Q4_0 keeps its own loop: decoding it through a level table
+ * (q − 8 for q = 0..15) with this one made Q4_0 1.3× slower (7.9 against 5.8 ms per 4M elements).
+ */
 const decodeIq4Nl: BlockDecoder = (src, at, out, outAt, blocks) => {
   const t = halfToFloatTable();
   for (let b = 0; b < blocks; b++, at += 18, outAt += 32) {

@@ -31,6 +31,7 @@ import { abortError, ggmlTypeName, matrixLayout, streamMatrixRows, type MatrixLa
 import { GgufFile, type GgufTensorInfo } from '../gguf/ggufFile';
 import { GgufTokenizer } from '../tokenizer/gguf/ggufTokenizer';
 import { GgufVocab, TokenAttr } from '../tokenizer/gguf/ggufVocab';
+import { CovarianceProduct, centerRows, normalizedStep, principalComponentOfRows } from './principalComponent';
 import { analyzeStructure, vocabularyOfGguf, type StructuralReport } from './structural';
 
 export type GlitchIndicatorKind = 'embedding-norm' | 'unembedding-cosine';
@@ -183,10 +184,6 @@ const DEFAULT_BOOTSTRAP_FRACTION = 0.01;
 const DEFAULT_SAMPLE_BYTES = 8 << 20;
 const DEFAULT_CHUNK_BYTES = 4 << 20;
 const FINGERPRINT_VERSION = 'tokenscope-glitch-inputs-v1';
-/** Lanczos on the sample: at most this many steps (each 2 × sample floats multiply-adds). */
-const MAX_LANCZOS_STEPS = 64;
-/** Stop when |Cu − θu| / θ falls below this. */
-const LANCZOS_TOLERANCE = 1e-7;
 
 interface IndicatorChoice {
   readonly kind: GlitchIndicatorKind;
@@ -295,6 +292,47 @@ class ProgressMeter {
   }
 }
 
+/** Streams the matrix pass after pass through one pair of read buffers; keeps each pass's wall time. */
+class MatrixPasses {
+  readonly passMs: number[] = [];
+  /** Tensor bytes read over all passes. */
+  bytesRead = 0;
+  // One pair of read buffers for every pass (not a fresh 2 × 4 MiB per pass waiting for GC).
+  private readonly buffers: readonly [Uint8Array, Uint8Array];
+
+  constructor(
+    readonly path: string,
+    private readonly file: fs.promises.FileHandle,
+    readonly m: MatrixLayout,
+    chunkBytes: number | undefined,
+    private readonly progress: ProgressMeter,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    const chunk = Math.max(m.rowBytes, Math.min(chunkBytes ?? DEFAULT_CHUNK_BYTES, m.byteLength));
+    this.buffers = [new Uint8Array(chunk), new Uint8Array(chunk)];
+  }
+
+  /** One pass: `visit` sees every row, dequantized; `hash` (if given) every byte read. */
+  async stream(phase: string, visit: (row: number, values: Float32Array) => void, hash?: Hash): Promise<void> {
+    const tp = performance.now();
+    const before = this.bytesRead;
+    const { m, signal } = this;
+    await streamMatrixRows(
+      this.file,
+      m,
+      {
+        buffers: this.buffers,
+        ...(signal ? { signal } : {}),
+        ...(hash ? { onBytes: (b: Uint8Array) => hash.update(b) } : {}),
+        onChunk: (rows) => this.progress.pass(before, rows * m.rowBytes, phase),
+      },
+      visit,
+    );
+    this.bytesRead += m.byteLength;
+    this.passMs.push(performance.now() - tp);
+  }
+}
+
 /**
  * Computes the paper's indicator for every token of the GGUF model at `modelPath`, ranks them and
  * selects candidates. Memory: two read chunks (2 × 4 MiB), the principal-component sample
@@ -313,195 +351,28 @@ export async function computeGlitchIndicator(modelPath: string, options: GlitchI
   const m = matrixLayout(choice.tensor);
   const headerMs = performance.now() - t0;
   const n = m.rows;
-  const d = m.rowElements;
-
-  const sampleStride = Math.max(1, Math.ceil((n * d * 4) / (options.maxSampleBytes ?? DEFAULT_SAMPLE_BYTES)));
-  const sampleComplete = sampleStride === 1;
-  const cosine = choice.kind === 'unembedding-cosine';
+  const plan = planPasses(m, choice.kind, options.maxSampleBytes);
   const computeStructure = !options.structure && g.has('tokenizer.ggml.model');
-  // Pass plan: norm → 1 pass; cosine → 2 (+1 full-data refinement when the sample is partial).
-  const passCount = cosine ? (sampleComplete ? 2 : 3) : 1;
-  const progress = new ProgressMeter(options.onProgress, computeStructure ? 0.1 : 0, passCount * m.byteLength);
+  const progress = new ProgressMeter(options.onProgress, computeStructure ? 0.1 : 0, plan.passCount * m.byteLength);
 
   // Token categories (and the known-unused reference) from the vocabulary.
   const ts = performance.now();
   const structure = categorize(g, n, options.structure, (f) => progress.structure(f), signal);
   const structureMs = performance.now() - ts;
-  const categories = structure.categories;
+  const known = options.referenceIds ? uniqueIds(options.referenceIds, n) : structure.knownUnused;
 
   const file = await fs.promises.open(modelPath, 'r');
-  const passMs: number[] = [];
-  let bytesRead = 0;
-  // One pair of read buffers for every pass (not a fresh 2 × 4 MiB per pass waiting for GC).
-  const chunk = Math.max(m.rowBytes, Math.min(options.chunkBytes ?? DEFAULT_CHUNK_BYTES, m.byteLength));
-  const buffers = [new Uint8Array(chunk), new Uint8Array(chunk)] as const;
-  const stream = async (phase: string, visit: (row: number, values: Float32Array) => void, hash?: Hash): Promise<void> => {
-    const tp = performance.now();
-    const before = bytesRead;
-    await streamMatrixRows(
-      file,
-      m,
-      {
-        buffers,
-        ...(signal ? { signal } : {}),
-        ...(hash ? { onBytes: (b: Uint8Array) => hash.update(b) } : {}),
-        onChunk: (rows) => progress.pass(before, rows * m.rowBytes, phase),
-      },
-      visit,
-    );
-    bytesRead += m.byteLength;
-    passMs.push(performance.now() - tp);
-  };
-
   try {
+    const passes = new MatrixPasses(modelPath, file, m, options.chunkBytes, progress, signal);
     const hash = await startFingerprint(file, g, m);
-
-    // Pass 1: squared norms (float64 sums), and for the cosine the column mean, the sample and the
-    // sum of known reference rows.
-    const sumSq = new Float64Array(n);
-    const mean = cosine ? new Float64Array(d) : undefined;
-    const sampleRows = cosine ? Math.ceil(n / sampleStride) : 0;
-    const sample = cosine ? new Float32Array(sampleRows * d) : undefined;
-    const given = options.referenceIds;
-    const known = given ? uniqueIds(given, n) : structure.knownUnused;
-    const isKnown = new Uint8Array(n);
-    for (const id of known) isKnown[id] = 1;
-    const refSum = new Float64Array(d);
-    await stream(
-      'norms',
-      (row, x) => {
-        let s = 0;
-        for (let k = 0; k < d; k++) s += x[k]! * x[k]!;
-        sumSq[row] = s;
-        if (!mean || !sample) return;
-        for (let k = 0; k < d; k++) mean[k]! += x[k]!;
-        if (row % sampleStride === 0) sample.set(x, (row / sampleStride) * d);
-        if (isKnown[row]) for (let k = 0; k < d; k++) refSum[k]! += x[k]!;
-      },
-      hash,
-    );
+    const sums = await sumRows(passes, plan, known, hash);
     const fingerprint = hash.digest('hex');
-
-    const values = new Float32Array(n);
-    let referenceSource: GlitchIndicatorResult['reference']['source'] = 'not-needed';
-    let referenceIds: Uint32Array = Uint32Array.from(known);
-    let pcInfo: PrincipalComponentInfo | undefined;
-    let pcaMs = 0;
-
-    if (!cosine || !mean || !sample) {
-      for (let i = 0; i < n; i++) values[i] = Math.sqrt(sumSq[i]!);
-    } else {
-      for (let k = 0; k < d; k++) mean[k]! /= n;
-      // Reference: known unused rows, else the smallest norms among non-special rows.
-      let bootstrap = known.length === 0;
-      if (bootstrap) {
-        referenceIds = lowestNormRows(sumSq, categories, options.bootstrapFraction ?? DEFAULT_BOOTSTRAP_FRACTION);
-        referenceSource = 'bootstrap-lowest-norm';
-      } else {
-        referenceSource = given ? 'given' : 'known-unused';
-      }
-      if (referenceIds.length === 0) throw new TokenscopeError('glitch-no-reference', `${modelPath}: no reference rows for the cosine indicator`);
-
-      // First principal component of the centred sample (Lanczos).
-      const tp = performance.now();
-      for (let i = 0; i < sampleRows; i++) {
-        const base = i * d;
-        for (let k = 0; k < d; k++) sample[base + k]! -= mean[k]!;
-      }
-      const pc = principalComponentOfRows(sample, sampleRows, d);
-      pcaMs += performance.now() - tp;
-      if (bootstrap && sampleComplete) {
-        // Every row is in the (centred) sample: sum the reference rows from it.
-        for (const id of referenceIds) {
-          const base = id * d;
-          for (let k = 0; k < d; k++) refSum[k]! += sample[base + k]! + mean[k]!;
-        }
-        bootstrap = false;
-      }
-
-      // Pass 2 (partial sample only): one power step over all rows refines the component; the
-      // bootstrap reference rows are summed on the way.
-      let v: Float64Array = pc.vector;
-      let eigenvalue = pc.eigenvalue;
-      let residual = pc.residual;
-      if (!sampleComplete) {
-        const w = new Float64Array(d);
-        const bootstrapRows = bootstrap ? new Uint8Array(n) : undefined;
-        if (bootstrapRows) for (const id of referenceIds) bootstrapRows[id] = 1;
-        let muV = 0;
-        for (let k = 0; k < d; k++) muV += mean[k]! * v[k]!;
-        const vFixed = v;
-        // Σ (x − μ)((x − μ)·v) = Σ t·x − (Σ t)·μ with t = x·v − μ·v: one multiply-add per element.
-        let tSum = 0;
-        await stream('principal component', (row, x) => {
-          let t = -muV;
-          for (let k = 0; k < d; k++) t += x[k]! * vFixed[k]!;
-          for (let k = 0; k < d; k++) w[k]! += t * x[k]!;
-          tSum += t;
-          if (bootstrapRows?.[row]) for (let k = 0; k < d; k++) refSum[k]! += x[k]!;
-        });
-        const tr = performance.now();
-        for (let k = 0; k < d; k++) w[k] = (w[k]! - tSum * mean[k]!) / n;
-        const step = normalizedStep(vFixed, w);
-        v = step.vector;
-        eigenvalue = step.eigenvalue;
-        residual = step.residual;
-        pcaMs += performance.now() - tr;
-      }
-      pcInfo = {
-        sampleRows,
-        iterations: pc.iterations,
-        converged: pc.converged,
-        eigenvalue,
-        varianceFraction: pc.totalVariance > 0 ? Math.min(1, eigenvalue / pc.totalVariance) : 0,
-        refinedOnAllRows: !sampleComplete,
-        residual,
-      };
-
-      // Pass 3: cosine distance of each row with v removed to the reference mean with v removed.
-      // With r the raw reference mean and a = x·v: x'·r' = x·r − a (r·v), |x'|² = |x|² − a².
-      const r = new Float64Array(d);
-      for (let k = 0; k < d; k++) r[k] = refSum[k]! / referenceIds.length;
-      let rv = 0;
-      let rr = 0;
-      for (let k = 0; k < d; k++) {
-        rv += r[k]! * v[k]!;
-        rr += r[k]! * r[k]!;
-      }
-      const refNorm = Math.sqrt(Math.max(0, rr - rv * rv));
-      const vFinal = v;
-      await stream('cosine distances', (row, x) => {
-        let s = 0;
-        let a = 0;
-        let b = 0;
-        for (let k = 0; k < d; k++) {
-          const xk = x[k]!;
-          s += xk * xk;
-          a += xk * vFinal[k]!;
-          b += xk * r[k]!;
-        }
-        const rowNorm = Math.sqrt(Math.max(0, s - a * a));
-        // An all-zero row is what an untouched zero-initialised row looks like: as close as it gets.
-        values[row] = s === 0 ? 0 : 1 - (b - a * rv) / Math.max(rowNorm * refNorm, 1e-30);
-      });
-    }
-
-    // Ranking and candidates.
+    const indicator = plan.cosine
+      ? await cosineIndicator(passes, plan, sums, known, structure.categories, options)
+      : normIndicator(sums.sumSq, known);
     const tr = performance.now();
-    const order = rankAscending(values);
-    const rank = new Uint32Array(n);
-    for (let i = 0; i < n; i++) rank[order[i]!] = i;
     const fraction = options.candidateFraction ?? DEFAULT_CANDIDATE_FRACTION;
-    const eligible: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const id = order[i]!;
-      if (categories[id] === TokenCategory.Normal && !Number.isNaN(values[id]!)) eligible.push(id);
-    }
-    const take = Math.min(eligible.length, Math.max(eligible.length ? 1 : 0, Math.round(fraction * eligible.length)));
-    const threshold = take > 0 ? values[eligible[take - 1]!]! : NaN;
-    let end = take;
-    while (end < eligible.length && values[eligible[end]!]! <= threshold) end++; // ties with the threshold are in
-    const candidates = Uint32Array.from(eligible.slice(0, end));
+    const ranked = rankCandidates(indicator.values, structure.categories, fraction);
     const rankMs = performance.now() - tr;
     progress.done();
 
@@ -509,26 +380,235 @@ export async function computeGlitchIndicator(modelPath: string, options: GlitchI
       modelPath,
       fingerprint,
       indicator: choice.kind,
-      indicatorLabel: cosine ? 'unembedding cosine distance to unused tokens (1st PC removed)' : 'input-embedding L2 norm',
+      indicatorLabel: plan.cosine ? 'unembedding cosine distance to unused tokens (1st PC removed)' : 'input-embedding L2 norm',
       tied: choice.tied,
       reason: choice.reason,
-      tensor: { name: m.name, type: ggmlTypeName(m.type), rows: n, rowElements: d, bytes: m.byteLength },
-      values,
-      order,
-      rank,
-      candidates,
+      tensor: { name: m.name, type: ggmlTypeName(m.type), rows: n, rowElements: m.rowElements, bytes: m.byteLength },
+      values: indicator.values,
+      order: ranked.order,
+      rank: ranked.rank,
+      candidates: ranked.candidates,
       candidateFraction: fraction,
-      candidateThreshold: threshold,
-      categories,
-      categoryCounts: countCategories(categories),
+      candidateThreshold: ranked.candidateThreshold,
+      categories: structure.categories,
+      categoryCounts: countCategories(structure.categories),
       structureSource: structure.source,
-      reference: { source: referenceSource, ids: referenceIds },
-      ...(pcInfo ? { principalComponent: pcInfo } : {}),
-      timing: { totalMs: performance.now() - t0, headerMs, structureMs, passMs, pcaMs, rankMs, bytesRead },
+      reference: indicator.reference,
+      ...(indicator.principalComponent ? { principalComponent: indicator.principalComponent } : {}),
+      timing: { totalMs: performance.now() - t0, headerMs, structureMs, passMs: passes.passMs, pcaMs: indicator.pcaMs, rankMs, bytesRead: passes.bytesRead },
     };
   } finally {
     await file.close();
   }
+}
+
+interface PassPlan {
+  readonly cosine: boolean;
+  /** Every sampleStride-th row goes into the principal-component sample. */
+  readonly sampleStride: number;
+  /** The sample is the whole matrix (stride 1): no refinement pass. */
+  readonly sampleComplete: boolean;
+  /** Norm → 1 pass; cosine → 2 (+1 full-data refinement when the sample is partial). */
+  readonly passCount: number;
+}
+
+function planPasses(m: MatrixLayout, kind: GlitchIndicatorKind, maxSampleBytes: number | undefined): PassPlan {
+  const sampleStride = Math.max(1, Math.ceil((m.rows * m.rowElements * 4) / (maxSampleBytes ?? DEFAULT_SAMPLE_BYTES)));
+  const sampleComplete = sampleStride === 1;
+  const cosine = kind === 'unembedding-cosine';
+  return { cosine, sampleStride, sampleComplete, passCount: cosine ? (sampleComplete ? 2 : 3) : 1 };
+}
+
+/** Pass 1's sums. `mean` is a column sum until cosineIndicator divides it. */
+interface RowSums {
+  readonly sumSq: Float64Array;
+  readonly mean: Float64Array | undefined;
+  readonly sample: Float32Array | undefined;
+  readonly sampleRows: number;
+  /** Sum of the known reference rows (and later of the bootstrap ones). */
+  readonly refSum: Float64Array;
+}
+
+/**
+ * Pass 1: squared norms (float64 sums), and for the cosine the column mean, the sample and the sum
+ * of known reference rows; the fingerprint hashes the bytes on the way.
+ */
+async function sumRows(passes: MatrixPasses, plan: PassPlan, known: readonly number[], hash: Hash): Promise<RowSums> {
+  const { rows: n, rowElements: d } = passes.m;
+  const { cosine, sampleStride } = plan;
+  const sumSq = new Float64Array(n);
+  const mean = cosine ? new Float64Array(d) : undefined;
+  const sampleRows = cosine ? Math.ceil(n / sampleStride) : 0;
+  const sample = cosine ? new Float32Array(sampleRows * d) : undefined;
+  const isKnown = new Uint8Array(n);
+  for (const id of known) isKnown[id] = 1;
+  const refSum = new Float64Array(d);
+  await passes.stream(
+    'norms',
+    (row, x) => {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += x[k]! * x[k]!;
+      sumSq[row] = s;
+      if (!mean || !sample) return;
+      for (let k = 0; k < d; k++) mean[k]! += x[k]!;
+      if (row % sampleStride === 0) sample.set(x, (row / sampleStride) * d);
+      if (isKnown[row]) for (let k = 0; k < d; k++) refSum[k]! += x[k]!;
+    },
+    hash,
+  );
+  return { sumSq, mean, sample, sampleRows, refSum };
+}
+
+interface IndicatorValues {
+  readonly values: Float32Array;
+  readonly reference: GlitchIndicatorResult['reference'];
+  readonly principalComponent?: PrincipalComponentInfo;
+  readonly pcaMs: number;
+}
+
+/** The untied-model indicator: each row's L2 norm. It needs no reference (the known ids are still reported). */
+function normIndicator(sumSq: Float64Array, known: readonly number[]): IndicatorValues {
+  const values = new Float32Array(sumSq.length);
+  for (let i = 0; i < sumSq.length; i++) values[i] = Math.sqrt(sumSq[i]!);
+  return { values, reference: { source: 'not-needed', ids: Uint32Array.from(known) }, pcaMs: 0 };
+}
+
+/**
+ * The tied-model indicator after pass 1: the reference rows, the first principal component of the
+ * centred sample (refined by a power step over all rows when the sample is partial), then the
+ * cosine distances (see cosineDistances).
+ */
+async function cosineIndicator(
+  passes: MatrixPasses,
+  plan: PassPlan,
+  sums: RowSums,
+  known: readonly number[],
+  categories: Uint8Array,
+  options: GlitchIndicatorOptions,
+): Promise<IndicatorValues> {
+  const { rows: n, rowElements: d } = passes.m;
+  const { sampleRows, refSum } = sums;
+  const mean = sums.mean!;
+  const sample = sums.sample!;
+  for (let k = 0; k < d; k++) mean[k]! /= n;
+  // Reference: known unused rows, else the smallest norms among non-special rows.
+  let bootstrap = known.length === 0;
+  const referenceIds = bootstrap ? lowestNormRows(sums.sumSq, categories, options.bootstrapFraction ?? DEFAULT_BOOTSTRAP_FRACTION) : Uint32Array.from(known);
+  const source = bootstrap ? 'bootstrap-lowest-norm' : options.referenceIds ? 'given' : 'known-unused';
+  if (referenceIds.length === 0) throw new TokenscopeError('glitch-no-reference', `${passes.path}: no reference rows for the cosine indicator`);
+
+  const tp = performance.now();
+  centerRows(sample, sampleRows, d, mean);
+  const pc = principalComponentOfRows(sample, sampleRows, d);
+  let pcaMs = performance.now() - tp;
+  if (bootstrap && plan.sampleComplete) {
+    // Every row is in the (centred) sample: sum the reference rows from it.
+    for (const id of referenceIds) {
+      const base = id * d;
+      for (let k = 0; k < d; k++) refSum[k]! += sample[base + k]! + mean[k]!;
+    }
+    bootstrap = false;
+  }
+  let step = { vector: pc.vector, eigenvalue: pc.eigenvalue, residual: pc.residual };
+  if (!plan.sampleComplete) {
+    const refined = await refineOnAllRows(passes, mean, pc.vector, bootstrap ? referenceIds : undefined, refSum);
+    step = refined;
+    pcaMs += refined.ms;
+  }
+  const principalComponent: PrincipalComponentInfo = {
+    sampleRows,
+    iterations: pc.iterations,
+    converged: pc.converged,
+    eigenvalue: step.eigenvalue,
+    varianceFraction: pc.totalVariance > 0 ? Math.min(1, step.eigenvalue / pc.totalVariance) : 0,
+    refinedOnAllRows: !plan.sampleComplete,
+    residual: step.residual,
+  };
+  const values = await cosineDistances(passes, step.vector, refSum, referenceIds.length);
+  return { values, reference: { source, ids: referenceIds }, principalComponent, pcaMs };
+}
+
+/**
+ * Pass 2 (partial sample only): one power step over all rows refines the sample's component `v`;
+ * the bootstrap reference rows (`bootstrapIds`, not all in the sample) are summed into refSum on
+ * the way. `ms`: the time of the step's arithmetic after the pass.
+ */
+async function refineOnAllRows(
+  passes: MatrixPasses,
+  mean: Float64Array,
+  v: Float64Array,
+  bootstrapIds: Uint32Array | undefined,
+  refSum: Float64Array,
+): Promise<{ vector: Float64Array; eigenvalue: number; residual: number; ms: number }> {
+  const { rows: n, rowElements: d } = passes.m;
+  const bootstrapRows = bootstrapIds ? new Uint8Array(n) : undefined;
+  if (bootstrapIds && bootstrapRows) for (const id of bootstrapIds) bootstrapRows[id] = 1;
+  const product = new CovarianceProduct(mean, v);
+  await passes.stream('principal component', (row, x) => {
+    product.addRow(x);
+    if (bootstrapRows?.[row]) for (let k = 0; k < d; k++) refSum[k]! += x[k]!;
+  });
+  const tr = performance.now();
+  const step = normalizedStep(v, product.result(n));
+  return { ...step, ms: performance.now() - tr };
+}
+
+/**
+ * Pass 3: cosine distance of each row with v removed to the reference mean with v removed.
+ * With r the raw reference mean and a = x·v: x'·r' = x·r − a (r·v), |x'|² = |x|² − a².
+ */
+async function cosineDistances(passes: MatrixPasses, v: Float64Array, refSum: Float64Array, refCount: number): Promise<Float32Array> {
+  const { rows: n, rowElements: d } = passes.m;
+  const values = new Float32Array(n);
+  const r = new Float64Array(d);
+  for (let k = 0; k < d; k++) r[k] = refSum[k]! / refCount;
+  let rv = 0;
+  let rr = 0;
+  for (let k = 0; k < d; k++) {
+    rv += r[k]! * v[k]!;
+    rr += r[k]! * r[k]!;
+  }
+  const refNorm = Math.sqrt(Math.max(0, rr - rv * rv));
+  await passes.stream('cosine distances', (row, x) => {
+    let s = 0;
+    let a = 0;
+    let b = 0;
+    for (let k = 0; k < d; k++) {
+      const xk = x[k]!;
+      s += xk * xk;
+      a += xk * v[k]!;
+      b += xk * r[k]!;
+    }
+    const rowNorm = Math.sqrt(Math.max(0, s - a * a));
+    // An all-zero row is what an untouched zero-initialised row looks like: as close as it gets.
+    values[row] = s === 0 ? 0 : 1 - (b - a * rv) / Math.max(rowNorm * refNorm, 1e-30);
+  });
+  return values;
+}
+
+/**
+ * Row ids by ascending value, each id's position, and the candidates: the ordinary tokens with the
+ * lowest `fraction` of values (at least one), ties with the threshold included. O(n log n).
+ */
+function rankCandidates(
+  values: Float32Array,
+  categories: Uint8Array,
+  fraction: number,
+): Pick<GlitchIndicatorResult, 'order' | 'rank' | 'candidates' | 'candidateThreshold'> {
+  const n = values.length;
+  const order = rankAscending(values);
+  const rank = new Uint32Array(n);
+  for (let i = 0; i < n; i++) rank[order[i]!] = i;
+  const eligible: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = order[i]!;
+    if (categories[id] === TokenCategory.Normal && !Number.isNaN(values[id]!)) eligible.push(id);
+  }
+  const take = Math.min(eligible.length, Math.max(eligible.length ? 1 : 0, Math.round(fraction * eligible.length)));
+  const threshold = take > 0 ? values[eligible[take - 1]!]! : NaN;
+  let end = take;
+  while (end < eligible.length && values[eligible[end]!]! <= threshold) end++; // ties with the threshold are in
+  return { order, rank, candidates: Uint32Array.from(eligible.slice(0, end)), candidateThreshold: threshold };
 }
 
 /**
@@ -651,174 +731,4 @@ function countCategories(c: Uint8Array): Record<keyof typeof TokenCategory, numb
   const out = {} as Record<keyof typeof TokenCategory, number>;
   for (const [name, code] of Object.entries(TokenCategory) as Array<[keyof typeof TokenCategory, number]>) out[name] = counts[code]!;
   return out;
-}
-
-/** v ← w/|w|, with the Rayleigh quotient λ = v·w and the residual |w − λv| / λ. */
-function normalizedStep(v: Float64Array, w: Float64Array): { vector: Float64Array; eigenvalue: number; residual: number } {
-  let lambda = 0;
-  let ww = 0;
-  for (let k = 0; k < v.length; k++) {
-    lambda += v[k]! * w[k]!;
-    ww += w[k]! * w[k]!;
-  }
-  const residual = lambda > 0 ? Math.sqrt(Math.max(0, ww - lambda * lambda)) / lambda : 1;
-  const norm = Math.sqrt(ww);
-  const out = new Float64Array(v.length);
-  if (norm > 0) for (let k = 0; k < v.length; k++) out[k] = w[k]! / norm;
-  else out.set(v);
-  return { vector: out, eigenvalue: lambda, residual };
-}
-
-/** y ← XᵀX v / m for the m rows of X (row-major, m × d): 2·m·d multiply-adds. */
-function covarianceTimes(x: Float32Array, m: number, d: number, v: Float64Array, y: Float64Array): void {
-  y.fill(0);
-  for (let i = 0; i < m; i++) {
-    const base = i * d;
-    let t = 0;
-    for (let k = 0; k < d; k++) t += x[base + k]! * v[k]!;
-    for (let k = 0; k < d; k++) y[k]! += t * x[base + k]!;
-  }
-  const inv = 1 / Math.max(1, m);
-  for (let k = 0; k < d; k++) y[k]! *= inv;
-}
-
-/**
- * Largest eigenvalue and its unit eigenvector of a symmetric tridiagonal matrix (diagonal a[0..k),
- * off-diagonal b[0..k−1)) by cyclic Jacobi rotations on the dense k × k copy: O(k³) per sweep,
- * negligible for the k ≤ 64 of the Lanczos step below.
- */
-function topEigenOfTridiagonal(a: readonly number[], b: readonly number[], k: number): { value: number; vector: Float64Array } {
-  const A = new Float64Array(k * k);
-  const V = new Float64Array(k * k);
-  for (let i = 0; i < k; i++) {
-    A[i * k + i] = a[i]!;
-    V[i * k + i] = 1;
-    if (i + 1 < k) A[i * k + i + 1] = A[(i + 1) * k + i] = b[i]!;
-  }
-  for (let sweep = 0; sweep < 50; sweep++) {
-    let off = 0;
-    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += A[p * k + q]! * A[p * k + q]!;
-    if (off < 1e-30) break;
-    for (let p = 0; p < k; p++) {
-      for (let q = p + 1; q < k; q++) {
-        const apq = A[p * k + q]!;
-        if (Math.abs(apq) < 1e-300) continue;
-        const theta = (A[q * k + q]! - A[p * k + p]!) / (2 * apq);
-        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
-        for (let r = 0; r < k; r++) {
-          const arp = A[r * k + p]!;
-          const arq = A[r * k + q]!;
-          A[r * k + p] = c * arp - s * arq;
-          A[r * k + q] = s * arp + c * arq;
-        }
-        for (let r = 0; r < k; r++) {
-          const apr = A[p * k + r]!;
-          const aqr = A[q * k + r]!;
-          A[p * k + r] = c * apr - s * aqr;
-          A[q * k + r] = s * apr + c * aqr;
-        }
-        for (let r = 0; r < k; r++) {
-          const vrp = V[r * k + p]!;
-          const vrq = V[r * k + q]!;
-          V[r * k + p] = c * vrp - s * vrq;
-          V[r * k + q] = s * vrp + c * vrq;
-        }
-      }
-    }
-  }
-  let best = 0;
-  for (let i = 1; i < k; i++) if (A[i * k + i]! > A[best * k + best]!) best = i;
-  const vector = new Float64Array(k);
-  for (let r = 0; r < k; r++) vector[r] = V[r * k + best]!;
-  return { value: A[best * k + best]!, vector };
-}
-
-/**
- * Leading eigenvector of XᵀX / m for the m centred rows of X (row-major, m × d) by the Lanczos
- * method with full reorthogonalisation: each step is one product with the sample covariance
- * (2·m·d multiply-adds, ≈5–10 ms for an 8 MiB sample), and the top eigenvector converges in
- * roughly the square root of the steps plain power iteration needs (tens, not hundreds, when the
- * leading eigenvalues are close). Stops when the Ritz residual is below 1e-7 of the eigenvalue or
- * after MAX_LANCZOS_STEPS (then the best Ritz vector so far: when the top eigenvalues are nearly
- * equal there is no single "first" direction and any vector of that space serves). Starts from a
- * fixed pseudo-random vector (deterministic); sign fixed (largest component positive).
- */
-export function principalComponentOfRows(
-  x: Float32Array,
-  m: number,
-  d: number,
-): { vector: Float64Array; eigenvalue: number; totalVariance: number; iterations: number; converged: boolean; residual: number } {
-  let totalVariance = 0;
-  for (let i = 0; i < m * d; i++) totalVariance += x[i]! * x[i]!;
-  totalVariance /= Math.max(1, m);
-  const start = new Float64Array(d);
-  let seed = 0x9e3779b9;
-  for (let k = 0; k < d; k++) {
-    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
-    start[k] = seed / 2 ** 32 - 0.5;
-  }
-  normalizeInPlace(start);
-  const basis: Float64Array[] = [start];
-  const alpha: number[] = [];
-  const beta: number[] = [];
-  const w = new Float64Array(d);
-  let ritz: { value: number; vector: Float64Array } = { value: 0, vector: new Float64Array([1]) };
-  let residual = 1;
-  let converged = false;
-  const maxSteps = Math.min(MAX_LANCZOS_STEPS, d);
-  for (let j = 0; j < maxSteps; j++) {
-    const q = basis[j]!;
-    covarianceTimes(x, m, d, q, w);
-    let a = 0;
-    for (let k = 0; k < d; k++) a += q[k]! * w[k]!;
-    alpha.push(a);
-    // Full reorthogonalisation (twice: one Gram–Schmidt sweep loses orthogonality in floating point).
-    for (let sweep = 0; sweep < 2; sweep++) {
-      for (const b of basis) {
-        let dot = 0;
-        for (let k = 0; k < d; k++) dot += b[k]! * w[k]!;
-        for (let k = 0; k < d; k++) w[k]! -= dot * b[k]!;
-      }
-    }
-    let bNorm = 0;
-    for (let k = 0; k < d; k++) bNorm += w[k]! * w[k]!;
-    bNorm = Math.sqrt(bNorm);
-    ritz = topEigenOfTridiagonal(alpha, beta, j + 1);
-    // Residual of the Ritz pair: |C u − θ u| = β_j · |last component of y|.
-    residual = ritz.value > 0 ? (bNorm * Math.abs(ritz.vector[j]!)) / ritz.value : 0;
-    if (residual < LANCZOS_TOLERANCE || bNorm <= 1e-12 * Math.max(ritz.value, 1e-300)) {
-      converged = true;
-      break;
-    }
-    beta.push(bNorm);
-    const next = new Float64Array(d);
-    for (let k = 0; k < d; k++) next[k] = w[k]! / bNorm;
-    basis.push(next);
-  }
-  const v = new Float64Array(d);
-  for (let i = 0; i < ritz.vector.length; i++) {
-    const yi = ritz.vector[i]!;
-    const b = basis[i]!;
-    for (let k = 0; k < d; k++) v[k]! += yi * b[k]!;
-  }
-  normalizeInPlace(v);
-  let maxAbs = 0;
-  let sign = 1;
-  for (let k = 0; k < d; k++) {
-    if (Math.abs(v[k]!) > maxAbs) {
-      maxAbs = Math.abs(v[k]!);
-      sign = v[k]! < 0 ? -1 : 1;
-    }
-  }
-  if (sign < 0) for (let k = 0; k < d; k++) v[k] = -v[k]!;
-  return { vector: v, eigenvalue: ritz.value, totalVariance, iterations: alpha.length, converged, residual };
-}
-
-function normalizeInPlace(v: Float64Array): void {
-  let s = 0;
-  for (let k = 0; k < v.length; k++) s += v[k]! * v[k]!;
-  const norm = Math.sqrt(s);
-  if (norm > 0) for (let k = 0; k < v.length; k++) v[k]! /= norm;
 }

@@ -1,3 +1,4 @@
+import { KeyedMinHeap } from './keyedMinHeap';
 import type { RankTable } from './rankTable';
 import type { TokenBuffer } from './tokenBuffer';
 
@@ -22,7 +23,7 @@ export class BytePairEncoder {
   private prev = new Int32Array(0);
   private start = new Int32Array(0);
   private pairRank = new Int32Array(0);
-  private heap = new Float64Array(0);
+  private readonly heap = new KeyedMinHeap();
 
   constructor(private readonly table: RankTable) {}
 
@@ -82,7 +83,6 @@ export class BytePairEncoder {
       this.prev = new Int32Array(cap);
       this.start = new Int32Array(cap);
       this.pairRank = new Int32Array(cap);
-      this.heap = new Float64Array(cap * 2);
     }
     const { next, prev, start, pairRank } = this;
     const maxLen = this.table.maxTokenLength;
@@ -94,56 +94,27 @@ export class BytePairEncoder {
       prev[k] = k - 1;
     }
     const endOf = (k: number): number => (next[k]! >= 0 ? start[next[k]!]! : end);
-    let size = 0;
-    let heap = this.heap;
-    // key = rank * 2^32 + node id: smallest rank first, leftmost on ties (exact in a double)
-    const push = (key: number): void => {
-      if (size === heap.length) {
-        const h = new Float64Array(heap.length * 2);
-        h.set(heap);
-        heap = this.heap = h;
-      }
-      let i = size++;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (heap[p]! <= key) break;
-        heap[i] = heap[p]!;
-        i = p;
-      }
-      heap[i] = key;
-    };
-    const pop = (): number => {
-      const top = heap[0]!;
-      const last = heap[--size]!;
-      let i = 0;
-      for (;;) {
-        let c = 2 * i + 1;
-        if (c >= size) break;
-        if (c + 1 < size && heap[c + 1]! < heap[c]!) c++;
-        if (heap[c]! >= last) break;
-        heap[i] = heap[c]!;
-        i = c;
-      }
-      if (size > 0) heap[i] = last;
-      return top;
-    };
+    const heap = this.heap;
+    heap.clear();
     const pairOf = (k: number): number => {
       const j = next[k]!;
       if (j < 0) return INF;
       const e = endOf(j);
       return e - start[k]! > maxLen ? INF : this.rank(bytes, start[k]!, e);
     };
+    // Candidate merges keyed rank · 2³² + node: smallest rank first, leftmost on ties, exact in a
+    // double (ranks < 2²¹). One comparison per heap step: (rank, node) as key and tie takes two on
+    // the frequent equal ranks (1 MB line 890 against 848 ms, 16 KB 7.4 against 6.5 ms).
     for (let k = 0; k < n - 1; k++) {
       const r = pairOf(k);
       pairRank[k] = r;
-      if (r !== INF) push(r * 4294967296 + k);
+      if (r !== INF) heap.push(r * 4294967296 + k, 0, k);
     }
     pairRank[n - 1] = INF;
-    while (size > 0) {
-      const key = pop();
-      const k = key % 4294967296;
-      const r = (key - k) / 4294967296;
-      if (start[k]! < 0 || pairRank[k] !== r) continue; // stale entry
+    while (heap.size > 0) {
+      const key = heap.firstKey;
+      const k = heap.pop();
+      if (start[k]! < 0 || key !== pairRank[k]! * 4294967296 + k) continue; // stale entry
       // merge k with its successor j
       const j = next[k]!;
       const nj = next[j]!;
@@ -153,12 +124,12 @@ export class BytePairEncoder {
       pairRank[j] = INF;
       const rk = pairOf(k);
       pairRank[k] = rk;
-      if (rk !== INF) push(rk * 4294967296 + k);
+      if (rk !== INF) heap.push(rk * 4294967296 + k, 0, k);
       const p = prev[k]!;
       if (p >= 0) {
         const rp = pairOf(p);
         pairRank[p] = rp;
-        if (rp !== INF) push(rp * 4294967296 + p);
+        if (rp !== INF) heap.push(rp * 4294967296 + p, 0, p);
       }
     }
     for (let k = 0; k >= 0; k = next[k]!) out.push(this.table.rankOfBytes(bytes, start[k]!, endOf(k)));

@@ -38,6 +38,46 @@ export interface TokenSpan {
 
 type SpanSink = (id: number, index: number, start: number, end: number, partial: boolean) => void;
 
+/** Chunk k of block b. Mutable, so walking chunks allocates nothing. */
+interface ChunkPos {
+  b: number;
+  k: number;
+}
+
+/**
+ * What step 2 of applyEdit re-lexed, for step 3 (one per edit, in place of the closures and lists
+ * the single function had). Offsets are UTF-16, relative to `window`, which is the new text from
+ * document offset `start` (the restart chunk's start) on.
+ */
+class RelexedChunks {
+  window = '';
+  /** Code units of old text after the deleted range that `window` holds. */
+  tail = 0;
+  /** `window` reaches the end of the document. */
+  windowAtEnd = false;
+  /** End of each re-lexed chunk, and its number of tokens (whose ids follow each other in `ids`). */
+  readonly chunkEnds: number[] = [];
+  readonly chunkTokens: number[] = [];
+  readonly ids = new TokenBuffer(64);
+  /** The last old chunk that the re-lexed ones replace. */
+  readonly lastOld: ChunkPos = { b: 0, k: 0 };
+
+  constructor(readonly start: number) {}
+
+  /** End of the re-lexed text (window-relative). */
+  get end(): number {
+    return this.chunkEnds.length === 0 ? 0 : this.chunkEnds[this.chunkEnds.length - 1]!;
+  }
+
+  /** Encodes window[i, e) as the next chunk. */
+  add(tokenizer: BpeTokenizer, i: number, e: number): void {
+    const before = this.ids.length;
+    tokenizer.encodeChunk(this.window, i, e, this.ids);
+    this.chunkEnds.push(e);
+    this.chunkTokens.push(this.ids.length - before);
+  }
+}
+
 /** Token spans in parallel typed arrays, reused across calls (see `tokensInRangeInto`). */
 export class SpanBuffer {
   ids = new Uint32Array(1024);
@@ -299,132 +339,12 @@ export class DocumentTokens {
       this.replaceAll(fresh.blocks);
       return { relexedChunks: fresh.blocks.reduce((n, b) => n + b.chunkEnds.length, 0), relexStart: 0, relexEnd: this.totalLength, tokensBefore, tokensAfter: this.totalTokens };
     }
-    const oldLength = this.totalLength;
-    const delta = insert.length - deleteLength;
-
-    // 1. Restart point: the chunk holding the code unit before the edit, then back over chunks
-    //    whose end decision may have examined text at or after `offset`, then one more for margin.
-    let b0: number;
-    let k0: number;
-    if (offset === 0) {
-      b0 = 0;
-      k0 = 0;
-    } else {
-      [b0, k0] = this.chunkAt(offset - 1);
-      for (;;) {
-        const prev = this.prevChunk(b0, k0);
-        if (!prev) break;
-        const [pb, pk] = prev;
-        const a = this.chunkStartOf(pb, pk);
-        const e = this.chunkStartOf(b0, k0);
-        if (e + LOOKAHEAD > offset || (isWhiteSpace(this.charAt(a)) && this.allWhiteSpace(a, offset))) {
-          b0 = pb;
-          k0 = pk;
-          continue;
-        }
-        break;
-      }
-      const extra = this.prevChunk(b0, k0);
-      if (extra) [b0, k0] = extra;
-    }
-    const S = this.chunkStartOf(b0, k0);
-
-    // 2. Lex the new text from S until a chunk boundary at/after the inserted text meets an old one.
-    const insEnd = offset + insert.length;
-    const newLength = oldLength + delta;
-    const oldTailStart = offset + deleteLength;
-    let windowTail = 256;
-    let window = '';
-    let windowAtEnd = false;
-    const buildWindow = (): void => {
-      const tailEnd = Math.min(oldLength, oldTailStart + windowTail);
-      window = this.getText(S, offset) + insert + this.getText(oldTailStart, tailEnd);
-      windowAtEnd = tailEnd === oldLength;
-    };
-    buildWindow();
-    // old chunk ends, walked forward from the restart chunk (old coordinates)
-    let ob = b0;
-    let ok = k0;
-    let oldEnd = this.chunkEndOf(ob, ok);
-    const nextOld = (): boolean => {
-      const n = this.nextChunk(ob, ok);
-      if (!n) return false;
-      [ob, ok] = n;
-      oldEnd = this.chunkEndOf(ob, ok);
-      return true;
-    };
-    const tok = this.tokenizer;
-    const pre = tok.pretokenizer;
-    const newChunkEnds: number[] = []; // window-relative
-    const newChunkTokens: number[] = [];
-    const newIds = new TokenBuffer(64);
-    let i = 0; // window-relative position
-    let resynced = false;
-    let oldExhausted = false;
-    while (S + i < newLength) {
-      let e = pre.chunkEnd(window, i);
-      while (!windowAtEnd && !this.isFinal(window, i, e)) {
-        windowTail *= 2;
-        buildWindow();
-        e = pre.chunkEnd(window, i);
-      }
-      const before = newIds.length;
-      tok.encodeChunk(window, i, e, newIds);
-      newChunkEnds.push(e);
-      newChunkTokens.push(newIds.length - before);
-      i = e;
-      const pos = S + i;
-      if (pos >= insEnd && pos < newLength && !oldExhausted) {
-        const oldPos = pos - delta;
-        while (oldEnd < oldPos) {
-          if (!nextOld()) {
-            oldExhausted = true;
-            break;
-          }
-        }
-        if (!oldExhausted && oldEnd === oldPos) {
-          resynced = true;
-          break;
-        }
-      }
-    }
-    // Old chunks replaced: from (b0, k0) through (ob, ok) when resynced, else through the end.
-    let b1: number;
-    let k1: number;
-    if (resynced) {
-      b1 = ob;
-      k1 = ok;
-    } else {
-      b1 = this.blocks.length - 1;
-      k1 = this.blocks[b1]!.chunkEnds.length - 1;
-    }
-
-    // 3. Splice: blocks b0..b1 become prefix(b0) + new chunks + suffix(b1), re-split into blocks.
-    const w = new BlockWriter(this.blockTarget);
-    const first = this.blocks[b0]!;
-    w.addChunks(first, 0, k0);
-    let pos = 0;
-    let t = 0;
-    for (let c = 0; c < newChunkEnds.length; c++) {
-      const e = newChunkEnds[c]!;
-      const n = newChunkTokens[c]!;
-      w.add(window.slice(pos, e), newIds.data, t, t + n);
-      pos = e;
-      t += n;
-    }
-    const last = this.blocks[b1]!;
-    w.addChunks(last, k1 + 1, last.chunkEnds.length);
-    // Avoid a trail of tiny blocks: absorb the next block when the rebuilt region is short.
-    let b2 = b1;
-    if (b2 + 1 < this.blocks.length && w.length < this.blockTarget / 4) {
-      b2++;
-      const next = this.blocks[b2]!;
-      w.addChunks(next, 0, next.chunkEnds.length);
-    }
-    w.flush();
-    this.spliceBlocks(b0, b2 - b0 + 1, w.blocks);
+    const newLength = this.totalLength + insert.length - deleteLength;
+    const first = this.restartChunk(offset, { b: 0, k: 0 });
+    const relexed = this.relexUntilResync(first, offset, deleteLength, insert);
+    this.spliceRelexed(first, relexed);
     if (this.totalLength !== newLength) throw new Error(`internal: length ${this.totalLength} after edit, expected ${newLength}`);
-    return { relexedChunks: newChunkEnds.length, relexStart: S, relexEnd: S + i, tokensBefore, tokensAfter: this.totalTokens };
+    return { relexedChunks: relexed.chunkEnds.length, relexStart: relexed.start, relexEnd: relexed.start + relexed.end, tokensBefore, tokensAfter: this.totalTokens };
   }
 
   /**
@@ -453,9 +373,9 @@ export class DocumentTokens {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
     if (this.blocks.length === 0 || start === end) return;
-    const [b0, k0] = this.chunkAt(start);
+    const at = this.locateChunk(start, { b: 0, k: 0 });
     let left = max;
-    for (let b = b0, k = k0; b < this.blocks.length; ) {
+    for (let b = at.b, k = at.k; b < this.blocks.length; ) {
       const blk = this.blocks[b]!;
       const bs = this.textStart[b]!;
       const cs = k === 0 ? 0 : blk.chunkEnds[k - 1]!;
@@ -485,28 +405,15 @@ export class DocumentTokens {
     start = clamp(start, 0, this.totalLength);
     end = clamp(end, start, this.totalLength);
     if (end - start <= DIRECT_COUNT_LIMIT) return this.tokenizer.count(this.getText(start, end));
-    // Tail: restart point for "the text ends at `end`" (same rule as an edit at `end`).
-    let [tb, tk] = this.chunkAt(end - 1);
-    for (;;) {
-      const prev = this.prevChunk(tb, tk);
-      if (!prev) break;
-      const a = this.chunkStartOf(prev[0], prev[1]);
-      const e = this.chunkStartOf(tb, tk);
-      if (e + LOOKAHEAD > end || (isWhiteSpace(this.charAt(a)) && this.allWhiteSpace(a, end))) {
-        [tb, tk] = prev;
-        continue;
-      }
-      break;
-    }
-    const extra = this.prevChunk(tb, tk);
-    if (extra) [tb, tk] = extra;
-    const T = this.chunkStartOf(tb, tk);
+    // Tail: restart point for "the text ends at `end`" (the same rule as an edit at `end`).
+    const tail = this.restartChunk(end, { b: 0, k: 0 });
+    const T = this.chunkStartOf(tail.b, tail.k);
     // Head: lex from `start` until a boundary coincides with a document chunk boundary.
     const pre = this.tokenizer.pretokenizer;
     let windowLen = 1024;
     let window = this.getText(start, Math.min(end, start + windowLen));
-    let [hb, hk] = this.chunkAt(start);
-    let docEnd = this.chunkEndOf(hb, hk);
+    const head = this.locateChunk(start, { b: 0, k: 0 });
+    let docEnd = this.chunkEndOf(head.b, head.k);
     let i = 0;
     let count = 0;
     const buf = new TokenBuffer(64);
@@ -523,18 +430,13 @@ export class DocumentTokens {
       count += buf.length;
       i = e;
       const pos = start + i;
-      while (docEnd < pos) {
-        const n = this.nextChunk(hb, hk);
-        if (!n) break;
-        [hb, hk] = n;
-        docEnd = this.chunkEndOf(hb, hk);
-      }
+      while (docEnd < pos && this.toNextChunk(head)) docEnd = this.chunkEndOf(head.b, head.k);
       if (docEnd === pos) break;
     }
     const H = start + i;
     if (H >= T) return this.tokenizer.count(this.getText(start, end));
     // Middle: document tokens of chunks in [H, T).
-    const middle = this.tokenIndexOfChunk(tb, tk) - this.tokenIndexOfChunkEnd(hb, hk);
+    const middle = this.tokenIndexOfChunk(tail.b, tail.k) - this.tokenIndexOfChunkEnd(head.b, head.k);
     // Tail: text[T, end) lexed as the end of the input.
     return count + middle + this.tokenizer.count(this.getText(T, end));
   }
@@ -648,12 +550,11 @@ export class DocumentTokens {
     return lo;
   }
 
-  /** [block, chunk] holding the code unit at `offset` (clamped into the document). */
-  private chunkAt(offset: number): [number, number] {
+  /** Moves `pos` to the chunk holding the code unit at `offset` (clamped into the document). O(log blocks + log chunks). */
+  private locateChunk(offset: number, pos: ChunkPos): ChunkPos {
     const b = this.blockAt(Math.min(offset, this.totalLength - 1));
-    const blk = this.blocks[b]!;
     const rel = offset - this.textStart[b]!;
-    const ends = blk.chunkEnds;
+    const ends = this.blocks[b]!.chunkEnds;
     let lo = 0;
     let hi = ends.length - 1;
     while (lo < hi) {
@@ -661,19 +562,133 @@ export class DocumentTokens {
       if (ends[mid]! > rel) hi = mid;
       else lo = mid + 1;
     }
-    return [b, lo];
+    pos.b = b;
+    pos.k = lo;
+    return pos;
   }
 
-  private prevChunk(b: number, k: number): [number, number] | undefined {
-    if (k > 0) return [b, k - 1];
-    if (b > 0) return [b - 1, this.blocks[b - 1]!.chunkEnds.length - 1];
-    return undefined;
+  /** Moves `pos` to the chunk before it; false (and `pos` unchanged) at the first chunk. */
+  private toPrevChunk(pos: ChunkPos): boolean {
+    if (pos.k > 0) pos.k--;
+    else if (pos.b > 0) pos.k = this.blocks[--pos.b]!.chunkEnds.length - 1;
+    else return false;
+    return true;
   }
 
-  private nextChunk(b: number, k: number): [number, number] | undefined {
-    if (k + 1 < this.blocks[b]!.chunkEnds.length) return [b, k + 1];
-    if (b + 1 < this.blocks.length) return [b + 1, 0];
-    return undefined;
+  /** Moves `pos` to the chunk after it; false (and `pos` unchanged) at the last chunk. */
+  private toNextChunk(pos: ChunkPos): boolean {
+    if (pos.k + 1 < this.blocks[pos.b]!.chunkEnds.length) pos.k++;
+    else if (pos.b + 1 < this.blocks.length) {
+      pos.b++;
+      pos.k = 0;
+    } else return false;
+    return true;
+  }
+
+  /**
+   * Step 1 of an edit at `offset`, and the tail rule of countRange: moves `pos` to the chunk to
+   * restart lexing from. That is the chunk holding the code unit before `offset`, then back over
+   * chunks whose end decision may have examined text at or after `offset` (a chunk ends at most
+   * LOOKAHEAD code units before what it examined, except a whitespace run, which depends on the
+   * whole run), then one more for margin; chunk (0, 0) for offset 0. O(chunks stepped over + the
+   * whitespace they hold).
+   */
+  private restartChunk(offset: number, pos: ChunkPos): ChunkPos {
+    pos.b = 0;
+    pos.k = 0;
+    if (offset === 0) return pos;
+    this.locateChunk(offset - 1, pos);
+    for (;;) {
+      const end = this.chunkStartOf(pos.b, pos.k); // of the chunk before `pos`
+      if (!this.toPrevChunk(pos)) return pos;
+      const start = this.chunkStartOf(pos.b, pos.k);
+      const mayHaveExamined = end + LOOKAHEAD > offset || (isWhiteSpace(this.charAt(start)) && this.allWhiteSpace(start, offset));
+      if (!mayHaveExamined) return pos; // this earlier chunk is the margin
+    }
+  }
+
+  /**
+   * Step 2 of applyEdit: lexes the new text from the restart chunk `first` until a chunk boundary
+   * at or after the inserted text meets a shifted old one (from there on text and chunking are
+   * unchanged); the result's `lastOld` is the last old chunk the new ones replace. The window of
+   * new text widens (doubling its old-text tail) while a chunk's end is undecided.
+   * Cost: O(re-lexed text), encoding included.
+   */
+  private relexUntilResync(first: ChunkPos, offset: number, deleteLength: number, insert: string): RelexedChunks {
+    const r = new RelexedChunks(this.chunkStartOf(first.b, first.k));
+    this.readWindow(r, offset, deleteLength, insert, 256);
+    const delta = insert.length - deleteLength;
+    const newLength = this.totalLength + delta;
+    const insEnd = offset + insert.length;
+    const old = r.lastOld; // old chunks walked forward from `first` (old coordinates)
+    old.b = first.b;
+    old.k = first.k;
+    let oldEnd = this.chunkEndOf(old.b, old.k);
+    let oldExhausted = false;
+    const pre = this.tokenizer.pretokenizer;
+    for (let i = 0; r.start + i < newLength; ) {
+      let e = pre.chunkEnd(r.window, i);
+      while (!r.windowAtEnd && !this.isFinal(r.window, i, e)) {
+        this.readWindow(r, offset, deleteLength, insert, r.tail * 2);
+        e = pre.chunkEnd(r.window, i);
+      }
+      r.add(this.tokenizer, i, e);
+      i = e;
+      const pos = r.start + i;
+      if (pos >= insEnd && pos < newLength && !oldExhausted) {
+        while (oldEnd < pos - delta && !oldExhausted) {
+          if (this.toNextChunk(old)) oldEnd = this.chunkEndOf(old.b, old.k);
+          else oldExhausted = true;
+        }
+        if (!oldExhausted && oldEnd === pos - delta) return r;
+      }
+    }
+    // Not resynced: the new chunks replace every old one through the end.
+    old.b = this.blocks.length - 1;
+    old.k = this.blocks[old.b]!.chunkEnds.length - 1;
+    return r;
+  }
+
+  /**
+   * The new text from the restart chunk's start through `tail` code units of the old text after the
+   * deleted range (fewer at the document's end), into r.window. O(window length).
+   */
+  private readWindow(r: RelexedChunks, offset: number, deleteLength: number, insert: string, tail: number): void {
+    const oldTailStart = offset + deleteLength;
+    const tailEnd = Math.min(this.totalLength, oldTailStart + tail);
+    r.window = this.getText(r.start, offset) + insert + this.getText(oldTailStart, tailEnd);
+    r.windowAtEnd = tailEnd === this.totalLength;
+    r.tail = tail;
+  }
+
+  /**
+   * Step 3 of applyEdit: blocks first.b..(last old block) become the chunks before `first` + the
+   * re-lexed chunks + the chunks after `relexed.lastOld`, re-split into blocks; a short result
+   * absorbs the next block (no trail of tiny blocks). O(block size + re-lexed text + blocks).
+   */
+  private spliceRelexed(first: ChunkPos, relexed: RelexedChunks): void {
+    const w = new BlockWriter(this.blockTarget);
+    w.addChunks(this.blocks[first.b]!, 0, first.k);
+    let pos = 0;
+    let t = 0;
+    for (let c = 0; c < relexed.chunkEnds.length; c++) {
+      const e = relexed.chunkEnds[c]!;
+      const n = relexed.chunkTokens[c]!;
+      w.add(relexed.window.slice(pos, e), relexed.ids.data, t, t + n);
+      pos = e;
+      t += n;
+    }
+    const lastOld = relexed.lastOld;
+    const last = this.blocks[lastOld.b]!;
+    w.addChunks(last, lastOld.k + 1, last.chunkEnds.length);
+    let b2 = lastOld.b;
+    if (b2 + 1 < this.blocks.length && w.length < this.blockTarget / 4) {
+      b2++;
+      const next = this.blocks[b2]!;
+      w.addChunks(next, 0, next.chunkEnds.length);
+    }
+    w.flush();
+    this.spliceBlocks(first.b, b2 - first.b + 1, w.blocks);
   }
 
   private chunkStartOf(b: number, k: number): number {

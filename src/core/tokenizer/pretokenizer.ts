@@ -61,6 +61,8 @@ CLS[10] = SPACE | NEWLINE;
 CLS[13] = SPACE | NEWLINE;
 
 const FALLBACK = -1;
+/** A scanner step whose alternative does not match here (the next alternative is tried). */
+const NO_MATCH = -2;
 
 export interface Pretokenizer {
   readonly pattern: PatternName;
@@ -151,6 +153,41 @@ function scanSpace(text: string, i: number, end: number, withNewlineRun: boolean
   return j - i >= 2 ? j - 1 : j; // leave the last space to prefix the next word; else \s+ takes one
 }
 
+/** `\p{N}{1,3}` at the ASCII digit i; FALLBACK if a non-ASCII code unit decides. */
+function scanDigits(text: string, i: number, end: number): number {
+  let j = i + 1;
+  while (j < i + 3) {
+    const kd = cls(text, j, end);
+    if (kd === -1) return FALLBACK;
+    if (kd === 0x100 || !(kd & DIGIT)) break;
+    j++;
+  }
+  return j;
+}
+
+/**
+ * At an ASCII code unit i that starts no letter or digit run: ` ?[^\s\p{L}\p{N}]+`, then
+ * `[\r\n]*` (o200k: `[\r\n/]*`, `withSlash`). NO_MATCH when no punctuation follows the optional
+ * space, FALLBACK if a non-ASCII code unit decides.
+ */
+function scanPunctuation(text: string, i: number, end: number, withSlash: boolean): number {
+  const p = text.charCodeAt(i) === 32 ? i + 1 : i;
+  let q = p;
+  for (;;) {
+    const kp = cls(text, q, end);
+    if (kp === -1) return FALLBACK;
+    if (kp === 0x100 || kp & (LETTER | DIGIT | SPACE)) break;
+    q++;
+  }
+  if (q === p) return NO_MATCH;
+  while (q < end) {
+    const d = text.charCodeAt(q);
+    if (d === 10 || d === 13 || (withSlash && d === 47)) q++;
+    else break;
+  }
+  return q;
+}
+
 function scanO200k(text: string, i: number, end: number): number {
   const c = text.charCodeAt(i);
   if (c >= 128) return FALLBACK;
@@ -169,33 +206,10 @@ function scanO200k(text: string, i: number, end: number): number {
     if (l > j) return contractionI(text, l, end);
   }
   // 3: \p{N}{1,3}
-  if (k & DIGIT) {
-    let j = i + 1;
-    while (j < i + 3) {
-      const kd = cls(text, j, end);
-      if (kd === -1) return FALLBACK;
-      if (kd === 0x100 || !(kd & DIGIT)) break;
-      j++;
-    }
-    return j;
-  }
+  if (k & DIGIT) return scanDigits(text, i, end);
   // 4: ` ?[^\s\p{L}\p{N}]+[\r\n/]*`
-  const p = c === 32 ? i + 1 : i;
-  let q = p;
-  for (;;) {
-    const kp = cls(text, q, end);
-    if (kp === -1) return FALLBACK;
-    if (kp === 0x100 || kp & (LETTER | DIGIT | SPACE)) break;
-    q++;
-  }
-  if (q > p) {
-    while (q < end) {
-      const d = text.charCodeAt(q);
-      if (d === 10 || d === 13 || d === 47) q++;
-      else break;
-    }
-    return q;
-  }
+  const q = scanPunctuation(text, i, end, true);
+  if (q !== NO_MATCH) return q;
   // 5-7: whitespace
   return scanSpace(text, i, end, true);
 }
@@ -219,33 +233,10 @@ function scanCl100k(text: string, i: number, end: number): number {
     if (l > j) return l;
   }
   // 3: \p{N}{1,3}
-  if (k & DIGIT) {
-    let j = i + 1;
-    while (j < i + 3) {
-      const kd = cls(text, j, end);
-      if (kd === -1) return FALLBACK;
-      if (kd === 0x100 || !(kd & DIGIT)) break;
-      j++;
-    }
-    return j;
-  }
+  if (k & DIGIT) return scanDigits(text, i, end);
   // 4: ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-  const p = c === 32 ? i + 1 : i;
-  let q = p;
-  for (;;) {
-    const kp = cls(text, q, end);
-    if (kp === -1) return FALLBACK;
-    if (kp === 0x100 || kp & (LETTER | DIGIT | SPACE)) break;
-    q++;
-  }
-  if (q > p) {
-    while (q < end) {
-      const d = text.charCodeAt(q);
-      if (d === 10 || d === 13) q++;
-      else break;
-    }
-    return q;
-  }
+  const q = scanPunctuation(text, i, end, false);
+  if (q !== NO_MATCH) return q;
   return scanSpace(text, i, end, true);
 }
 

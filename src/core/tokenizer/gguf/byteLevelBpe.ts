@@ -12,6 +12,8 @@
  * A final symbol that is not a token falls back, as in llama.cpp, to the tokens whose stored text
  * is a single byte of the symbol's byte-encoded (UTF-8) text; bytes without such a token vanish.
  */
+import { IntRecords } from '../intRecords';
+import { KeyedMinHeap } from '../keyedMinHeap';
 import type { TokenBuffer } from '../tokenBuffer';
 import { ByteStringTable } from './byteStringTable';
 import type { GgufVocab } from './ggufVocab';
@@ -38,6 +40,13 @@ const NO_RANK = 0x7fffffff;
 const UNRESOLVED = -2;
 /** Words up to this many bytes merge by rescanning the live pairs (O(n²), no heap upkeep). */
 const LINEAR_MAX = 48;
+/** Fields of a merge candidate: left position, its symbol, right position, its symbol, the merged symbol. */
+const LEFT = 0;
+const LEFT_SYM = 1;
+const RIGHT = 2;
+const RIGHT_SYM = 3;
+const MERGED = 4;
+const CANDIDATE_FIELDS = 5;
 
 export class ByteLevelBpe {
   /** Token ids of the single bytes (or virtual ids for bytes that are not tokens). */
@@ -60,7 +69,9 @@ export class ByteLevelBpe {
   private prev = new Int32Array(256);
   private rank = new Int32Array(256);
   private result = new Int32Array(256);
-  private readonly heap = new PairHeap();
+  /** Merge candidates by (rank, left index), values = candidate records (CANDIDATE_FIELDS). */
+  private readonly heap = new KeyedMinHeap();
+  private readonly candidates = new IntRecords(CANDIDATE_FIELDS, 256);
 
   /**
    * Cost: one pass over the merges' bytes with two hash lookups per merge, no strings (≈40 ms for
@@ -226,8 +237,9 @@ export class ByteLevelBpe {
    */
   private mergeWithHeap(n: number): void {
     const { sym, next, prev } = this;
-    const heap = this.heap;
+    const { heap, candidates } = this;
     heap.clear();
+    candidates.clear();
     for (let i = 0; i < n; i++) {
       next[i] = i + 1 < n ? i + 1 : -1;
       prev[i] = i - 1;
@@ -236,16 +248,26 @@ export class ByteLevelBpe {
       const j = next[i]!;
       if (i < 0 || j < 0) return;
       const h = this.findPair(sym[i]!, sym[j]!);
-      if (h >= 0) heap.push(this.pairRank[h]!, i, sym[i]!, j, sym[j]!, this.resultOf(h));
+      if (h < 0) return;
+      const c = candidates.append();
+      const d = candidates.data;
+      const o = c * CANDIDATE_FIELDS;
+      d[o + LEFT] = i;
+      d[o + LEFT_SYM] = sym[i]!;
+      d[o + RIGHT] = j;
+      d[o + RIGHT_SYM] = sym[j]!;
+      d[o + MERGED] = this.resultOf(h);
+      heap.push(this.pairRank[h]!, i, c);
     };
     for (let i = 0; i + 1 < n; i++) push(i);
     while (heap.size > 0) {
-      const e = heap.pop();
-      const i = heap.eLeft[e]!;
-      const j = heap.eRight[e]!;
+      const o = heap.pop() * CANDIDATE_FIELDS;
+      const d = candidates.data;
+      const i = d[o + LEFT]!;
+      const j = d[o + RIGHT]!;
       // Stale unless both symbols still exist unchanged and are still adjacent.
-      if (sym[i] !== heap.eLeftSym[e] || sym[j] !== heap.eRightSym[e] || next[i] !== j) continue;
-      sym[i] = heap.eResult[e]!;
+      if (sym[i] !== d[o + LEFT_SYM] || sym[j] !== d[o + RIGHT_SYM] || next[i] !== j) continue;
+      sym[i] = d[o + MERGED]!;
       sym[j] = -1;
       const k = next[j]!;
       next[i] = k;
@@ -297,85 +319,4 @@ export function isByteEncoded(bytes: Uint8Array, start: number, end: number): bo
     if (cp >= 0x144 || CHAR_BYTES[cp]! < 0) return false;
   }
   return true;
-}
-
-/**
- * Binary min-heap of merge candidates ordered by (rank, left index), over parallel typed arrays
- * (entries are appended; the heap orders entry indices).
- */
-class PairHeap {
-  eRank: Int32Array = new Int32Array(256);
-  eLeft: Int32Array = new Int32Array(256);
-  eLeftSym: Int32Array = new Int32Array(256);
-  eRight: Int32Array = new Int32Array(256);
-  eRightSym: Int32Array = new Int32Array(256);
-  eResult: Int32Array = new Int32Array(256);
-  private order: Int32Array = new Int32Array(256);
-  private entries = 0;
-  size = 0;
-
-  clear(): void {
-    this.entries = 0;
-    this.size = 0;
-  }
-
-  push(rank: number, left: number, leftSym: number, right: number, rightSym: number, result: number): void {
-    if (this.entries === this.eRank.length) this.grow();
-    const e = this.entries++;
-    this.eRank[e] = rank;
-    this.eLeft[e] = left;
-    this.eLeftSym[e] = leftSym;
-    this.eRight[e] = right;
-    this.eRightSym[e] = rightSym;
-    this.eResult[e] = result;
-    let i = this.size++;
-    const order = this.order;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(e, order[parent]!)) break;
-      order[i] = order[parent]!;
-      i = parent;
-    }
-    order[i] = e;
-  }
-
-  /** Removes and returns the entry with the smallest (rank, left). */
-  pop(): number {
-    const order = this.order;
-    const top = order[0]!;
-    const last = order[--this.size]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (c + 1 < this.size && this.less(order[c + 1]!, order[c]!)) c++;
-      if (!this.less(order[c]!, last)) break;
-      order[i] = order[c]!;
-      i = c;
-    }
-    order[i] = last;
-    return top;
-  }
-
-  private less(a: number, b: number): boolean {
-    const ra = this.eRank[a]!;
-    const rb = this.eRank[b]!;
-    return ra < rb || (ra === rb && this.eLeft[a]! < this.eLeft[b]!);
-  }
-
-  private grow(): void {
-    const cap = this.eRank.length * 2;
-    const g = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.eRank = g(this.eRank);
-    this.eLeft = g(this.eLeft);
-    this.eLeftSym = g(this.eLeftSym);
-    this.eRight = g(this.eRight);
-    this.eRightSym = g(this.eRightSym);
-    this.eResult = g(this.eResult);
-    this.order = g(this.order);
-  }
 }

@@ -69,23 +69,15 @@ const SPACE = 0x20;
 const scanGpt2: Scanner = (s, ini, end, out) => {
   const { cps, flags } = s;
   const f = (p: number): number => (p < end ? flags[p]! : 0);
-  const c = (p: number): number => (p < end ? cps[p]! : OUT);
   let pos = ini;
   while (pos < end) {
     const cp = cps[pos]!;
     const fl = flags[pos]!;
-    if (cp === APOSTROPHE && pos + 1 < end) {
-      const n1 = cps[pos + 1]!;
-      if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) {
-        out.push((pos += 2));
+    if (cp === APOSTROPHE) {
+      const n = contractionLength(cps, pos, end, false);
+      if (n > 0) {
+        out.push((pos += n));
         continue;
-      }
-      if (pos + 2 < end) {
-        const n2 = cps[pos + 2]!;
-        if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) {
-          out.push((pos += 3));
-          continue;
-        }
       }
     }
     // An optional leading space joins the run that follows it.
@@ -110,16 +102,7 @@ const scanGpt2: Scanner = (s, ini, end, out) => {
     }
     let nws = 0;
     while (f(pos + nws) & WHITESPACE) nws++;
-    if (nws > 1 && c(pos + nws) !== OUT) {
-      // \s+(?!\S): leave the last whitespace to start the next word
-      out.push((pos += nws - 1));
-      continue;
-    }
-    if (nws > 0) {
-      out.push((pos += nws));
-      continue;
-    }
-    out.push(++pos);
+    out.push((pos = whitespaceWordEnd(pos, nws, end)));
   }
 };
 
@@ -138,19 +121,11 @@ function llama3FamilyScanner(letterMask: number, maxDigits: number): Scanner {
     while (pos < end) {
       const cp = cps[pos]!;
       const fl = flags[pos]!;
-      if (cp === APOSTROPHE && pos + 1 < end) {
-        // Case-insensitive; only ASCII letters lowercase to s, t, m, d, r, e, v, l.
-        const n1 = asciiLower(cps[pos + 1]!);
-        if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) {
-          out.push((pos += 2));
+      if (cp === APOSTROPHE) {
+        const n = contractionLength(cps, pos, end, true);
+        if (n > 0) {
+          out.push((pos += n));
           continue;
-        }
-        if (pos + 2 < end) {
-          const n2 = asciiLower(cps[pos + 2]!);
-          if ((n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c)) {
-            out.push((pos += 3));
-            continue;
-          }
         }
       }
       if (!(cp === CR || cp === LF || fl & NUMBER) && (fl | f(pos + 1)) & letterMask) {
@@ -192,21 +167,36 @@ function llama3FamilyScanner(letterMask: number, maxDigits: number): Scanner {
         out.push((pos = afterLastNewline));
         continue;
       }
-      if (nws > 1 && c(pos + nws) !== OUT) {
-        out.push((pos += nws - 1));
-        continue;
-      }
-      if (nws > 0) {
-        out.push((pos += nws));
-        continue;
-      }
-      out.push(++pos);
+      out.push((pos = whitespaceWordEnd(pos, nws, end)));
     }
   };
 }
 
 function asciiLower(cp: number): number {
   return cp >= 0x41 && cp <= 0x5a ? cp + 0x20 : cp;
+}
+
+/**
+ * Code points of the contraction 's 't 're 've 'm 'll 'd at the apostrophe at `pos`, or 0 if none.
+ * `anyCase` (llama3 family): (?i:…), where only ASCII letters lowercase to these.
+ */
+function contractionLength(cps: Int32Array, pos: number, end: number, anyCase: boolean): number {
+  if (pos + 1 >= end) return 0;
+  const n1 = anyCase ? asciiLower(cps[pos + 1]!) : cps[pos + 1]!;
+  if (n1 === 0x73 || n1 === 0x74 || n1 === 0x6d || n1 === 0x64) return 2;
+  if (pos + 2 >= end) return 0;
+  const n2 = anyCase ? asciiLower(cps[pos + 2]!) : cps[pos + 2]!;
+  return (n1 === 0x72 && n2 === 0x65) || (n1 === 0x76 && n2 === 0x65) || (n1 === 0x6c && n2 === 0x6c) ? 3 : 0;
+}
+
+/**
+ * End of the word at `pos` when no other alternative matched, given the `nws` whitespace code
+ * points there: `\s+(?!\S)` leaves the last whitespace to start the next word (unless the run
+ * reaches the piece's end), else `\s+`; no whitespace: the code point alone.
+ */
+function whitespaceWordEnd(pos: number, nws: number, end: number): number {
+  if (nws > 1 && pos + nws < end) return pos + nws - 1;
+  return pos + (nws > 0 ? nws : 1);
 }
 
 const scanLlama3 = llama3FamilyScanner(LETTER, 3);

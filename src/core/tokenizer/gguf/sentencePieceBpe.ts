@@ -8,6 +8,8 @@
  * caller's string; one symbol per code point initially.
  */
 import { TokenscopeError } from '../../../common/errors';
+import { IntRecords } from '../intRecords';
+import { KeyedMinHeap } from '../keyedMinHeap';
 import type { TokenBuffer } from '../tokenBuffer';
 import type { GgufVocab } from './ggufVocab';
 import { UnitStringTable } from './unitStringTable';
@@ -15,6 +17,11 @@ import { UnitStringTable } from './unitStringTable';
 /** Segments up to this many code points merge by rescanning the live pairs (O(n²), no heap upkeep). */
 const LINEAR_MAX = 48;
 const NONE = -1;
+/** Fields of a merge candidate: left symbol, length of the pair (UTF-16 units), the pair's token. */
+const LEFT = 0;
+const LENGTH = 1;
+const TOKEN = 2;
+const CANDIDATE_FIELDS = 3;
 
 export class SentencePieceBpe {
   /** Token texts (valid UTF-8 only: nothing else can equal a piece of real text) → id. */
@@ -30,11 +37,13 @@ export class SentencePieceBpe {
   private prev = new Int32Array(256);
   private pairId = new Int32Array(256);
   private readonly encoder = new TextEncoder();
-  private readonly heap = new ScoreHeap();
+  /** Merge candidates by (−score, left), values = candidate records (CANDIDATE_FIELDS). */
+  private readonly heap = new KeyedMinHeap();
+  private readonly candidates = new IntRecords(CANDIDATE_FIELDS, 256);
 
   constructor(vocab: GgufVocab) {
     this.ids = new UnitStringTable(vocab.size);
-    for (const [text, id] of vocab.idByText) this.ids.set(text, id);
+    this.ids.addAll(vocab.idByText);
     this.scores = vocab.scores;
     for (let b = 0; b < 256; b++) {
       const hex = b.toString(16).toUpperCase().padStart(2, '0');
@@ -111,21 +120,29 @@ export class SentencePieceBpe {
   /** Same order as mergeLinear with a priority queue, O(n log n); stale entries are skipped by length. */
   private mergeWithHeap(text: string, n: number): void {
     const { id, next, prev, from, to, scores } = this;
-    const heap = this.heap;
+    const { heap, candidates } = this;
     heap.clear();
+    candidates.clear();
     const push = (i: number): void => {
       if (i === NONE) return;
       const p = this.pairToken(text, i);
-      if (p !== NONE) heap.push(scores[p]!, i, to[next[i]!]! - from[i]!, p);
+      if (p === NONE) return;
+      const c = candidates.append();
+      const d = candidates.data;
+      d[c * CANDIDATE_FIELDS + LEFT] = i;
+      d[c * CANDIDATE_FIELDS + LENGTH] = to[next[i]!]! - from[i]!;
+      d[c * CANDIDATE_FIELDS + TOKEN] = p;
+      heap.push(-scores[p]!, i, c);
     };
     for (let i = 0; i < n; i++) push(i);
     while (heap.size > 0) {
-      const e = heap.pop();
-      const i = heap.left[e]!;
+      const o = heap.pop() * CANDIDATE_FIELDS;
+      const d = candidates.data;
+      const i = d[o + LEFT]!;
       const j = next[i]!;
       // Stale once either side has grown or been absorbed: the pair's length no longer matches.
-      if (from[i]! < 0 || j === NONE || to[j]! - from[i]! !== heap.length[e]) continue;
-      id[i] = heap.token[e]!;
+      if (from[i]! < 0 || j === NONE || to[j]! - from[i]! !== d[o + LENGTH]) continue;
+      id[i] = d[o + TOKEN]!;
       to[i] = to[j]!;
       from[j] = -1;
       const k = next[j]!;
@@ -155,78 +172,5 @@ export class SentencePieceBpe {
     this.next = new Int32Array(cap);
     this.prev = new Int32Array(cap);
     this.pairId = new Int32Array(cap);
-  }
-}
-
-/** Max-heap by (score desc, left asc) over appended entries, on growable typed arrays. */
-class ScoreHeap {
-  score: Float64Array = new Float64Array(256);
-  left: Int32Array = new Int32Array(256);
-  length: Int32Array = new Int32Array(256);
-  token: Int32Array = new Int32Array(256);
-  private order: Int32Array = new Int32Array(256);
-  private entries = 0;
-  size = 0;
-
-  clear(): void {
-    this.entries = 0;
-    this.size = 0;
-  }
-
-  push(score: number, left: number, length: number, token: number): void {
-    if (this.entries === this.score.length) this.grow();
-    const e = this.entries++;
-    this.score[e] = score;
-    this.left[e] = left;
-    this.length[e] = length;
-    this.token[e] = token;
-    const order = this.order;
-    let i = this.size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.before(e, order[parent]!)) break;
-      order[i] = order[parent]!;
-      i = parent;
-    }
-    order[i] = e;
-  }
-
-  pop(): number {
-    const order = this.order;
-    const top = order[0]!;
-    const last = order[--this.size]!;
-    let i = 0;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= this.size) break;
-      if (c + 1 < this.size && this.before(order[c + 1]!, order[c]!)) c++;
-      if (!this.before(order[c]!, last)) break;
-      order[i] = order[c]!;
-      i = c;
-    }
-    order[i] = last;
-    return top;
-  }
-
-  private before(a: number, b: number): boolean {
-    const sa = this.score[a]!;
-    const sb = this.score[b]!;
-    return sa > sb || (sa === sb && this.left[a]! < this.left[b]!);
-  }
-
-  private grow(): void {
-    const cap = this.score.length * 2;
-    const score = new Float64Array(cap);
-    score.set(this.score);
-    this.score = score;
-    const g = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    this.left = g(this.left);
-    this.length = g(this.length);
-    this.token = g(this.token);
-    this.order = g(this.order);
   }
 }

@@ -2,112 +2,55 @@
  * Hash table from strings to int values whose lookups take a range of a larger string and hash its
  * UTF-16 code units in place: no substring, no allocation per lookup (a `Map<string, number>`
  * lookup of `text.slice(a, b)` allocates, then hashes). Keys are copied into a Uint16Array pool.
+ * Storage and probing: see ../pooledKeyTable and ../hashSlots.
  */
-const EMPTY = -1;
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-/** Per-entry metadata, interleaved: hash, pool start, length, value. */
-const STRIDE = 4;
+import { fnv1aUnits, unitsEqual } from '../hashSlots';
+import { PooledKeyTable } from '../pooledKeyTable';
 
-export class UnitStringTable {
-  private slots: Int32Array;
-  private mask: number;
-  private meta: Int32Array;
-  private entries = 0;
-  private pool: Uint16Array;
-  private poolTop = 0;
+const NONE = -1;
 
+export class UnitStringTable extends PooledKeyTable<Uint16Array> {
   constructor(expectedEntries: number) {
-    let cap = 1024;
-    while (cap < expectedEntries * 2) cap <<= 1;
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.mask = cap - 1;
-    this.meta = new Int32Array(Math.max(16, expectedEntries) * STRIDE);
-    this.pool = new Uint16Array(Math.max(1024, expectedEntries * 8));
+    super(expectedEntries, new Uint16Array(Math.max(1024, expectedEntries * 8)), (n) => new Uint16Array(n));
   }
 
   /** Value of text[start, end), or -1. */
   get(text: string, start: number, end: number): number {
-    const len = end - start;
-    const hash = hashUnits(text, start, end);
-    const meta = this.meta;
-    const pool = this.pool;
-    let h = hash & this.mask;
-    for (;;) {
-      const e = this.slots[h]!;
-      if (e === EMPTY) return -1;
-      const m = e * STRIDE;
-      if (meta[m] === hash && meta[m + 2] === len) {
-        const p = meta[m + 1]!;
-        let i = 0;
-        while (i < len && pool[p + i] === text.charCodeAt(start + i)) i++;
-        if (i === len) return meta[m + 3]!;
-      }
-      h = (h + 1) & this.mask;
-    }
+    const e = this.find(text, start, end, fnv1aUnits(text, start, end));
+    return e === NONE ? -1 : this.valueOf(e);
   }
 
   /** Sets the value of `key` (replacing an existing one). */
   set(key: string, value: number): void {
     const len = key.length;
-    const hash = hashUnits(key, 0, len);
-    let h = hash & this.mask;
-    for (;;) {
-      const e = this.slots[h]!;
-      if (e === EMPTY) break;
-      const m = e * STRIDE;
-      if (this.meta[m] === hash && this.meta[m + 2] === len) {
-        const p = this.meta[m + 1]!;
-        let i = 0;
-        while (i < len && this.pool[p + i] === key.charCodeAt(i)) i++;
-        if (i === len) {
-          this.meta[m + 3] = value;
-          return;
-        }
-      }
-      h = (h + 1) & this.mask;
-    }
-    if ((this.entries + 1) * 2 > this.slots.length) {
-      this.rehash();
-      this.set(key, value);
-      return;
-    }
-    if (this.poolTop + len > this.pool.length) {
-      const next = new Uint16Array(Math.max(this.poolTop + len, this.pool.length * 2));
-      next.set(this.pool.subarray(0, this.poolTop));
-      this.pool = next;
-    }
-    if ((this.entries + 1) * STRIDE > this.meta.length) {
-      const next = new Int32Array(this.meta.length * 2);
-      next.set(this.meta);
-      this.meta = next;
-    }
-    const e = this.entries++;
+    const hash = fnv1aUnits(key, 0, len);
+    const found = this.find(key, 0, len, hash);
+    if (found !== NONE) this.setValueOf(found, value);
+    else this.addNew(key, hash, value);
+  }
+
+  /** Adds the entries of a map (distinct keys) to an empty table, without looking each key up first. */
+  addAll(entries: ReadonlyMap<string, number>): void {
+    if (this.size !== 0) throw new Error('addAll needs an empty table');
+    this.slots.reserve(entries.size);
+    for (const [key, value] of entries) this.addNew(key, fnv1aUnits(key, 0, key.length), value);
+  }
+
+  private addNew(key: string, hash: number, value: number): void {
     const p = this.poolTop;
-    for (let i = 0; i < len; i++) this.pool[p + i] = key.charCodeAt(i);
-    this.poolTop += len;
-    const m = e * STRIDE;
-    this.meta[m] = hash;
-    this.meta[m + 1] = p;
-    this.meta[m + 2] = len;
-    this.meta[m + 3] = value;
-    this.slots[h] = e;
+    this.addKey(hash, key.length, value);
+    const pool = this.pool;
+    for (let i = 0; i < key.length; i++) pool[p + i] = key.charCodeAt(i);
   }
 
-  private rehash(): void {
-    const cap = this.slots.length * 2;
-    this.slots = new Int32Array(cap).fill(EMPTY);
-    this.mask = cap - 1;
-    for (let e = 0; e < this.entries; e++) {
-      let h = this.meta[e * STRIDE]! & this.mask;
-      while (this.slots[h] !== EMPTY) h = (h + 1) & this.mask;
-      this.slots[h] = e;
+  private find(text: string, start: number, end: number, hash: number): number {
+    const len = end - start;
+    const { slots, pool } = this;
+    slots.probe(hash);
+    let e: number;
+    while ((e = slots.nextMatch(hash)) >= 0) {
+      if (this.keyLength(e) === len && unitsEqual(pool, this.keyStart(e), text, start, len)) return e;
     }
+    return NONE;
   }
-}
-
-function hashUnits(s: string, start: number, end: number): number {
-  let h = FNV_OFFSET;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
 }

@@ -14,8 +14,7 @@ import {
   streamMatrixRows,
 } from '../../../../src/core/gguf/dequantize';
 import { GgufFile } from '../../../../src/core/gguf/ggufFile';
-import type { KvValue } from '../gguf/ggufWriter';
-import { BLOCK, Rng, encodeF32, f16BitsToF32, quantizeQ8_0, quantizeQ8_K, randomTensorBytes, writeStreamingGguf } from './glitchModels';
+import { BLOCK, Rng, encodeF32, f16BitsToF32, oneBlockLlamaKv, passThroughBlock, quantizeQ8_0, quantizeQ8_K, randomTensorBytes, tinySpmVocabKv, writeStreamingGguf } from './glitchModels';
 
 /** Every type llama.cpp can act as the oracle for (Q8_K has no CPU get_rows/to_float in ggml). */
 const ORACLE_TYPES = [
@@ -27,29 +26,6 @@ const N_EMBD = 512; // two K-quant super-blocks per row
 const N_VOCAB = 520; // ≥ N_EMBD so that the identity output exposes every hidden dimension
 const RMS_EPS = 1; // large on purpose: RMSNorm(x) = x / sqrt(mean x² + 1) is not scale-invariant, so a wrong scale shows
 
-/** A SentencePiece vocabulary llama.cpp accepts: unk, bos, eos, the 256 byte tokens, then plain pieces. */
-function tinyVocabKv(nVocab: number): Array<readonly [string, KvValue]> {
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [2, 3, 3];
-  for (let b = 0; b < 256; b++) {
-    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(6);
-  }
-  for (let i = 0; tokens.length < nVocab; i++) {
-    tokens.push(`\u2581w${i}`);
-    types.push(1);
-  }
-  return [
-    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
-    ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: tokens }],
-    ['tokenizer.ggml.scores', { type: 'array', elementType: 'f32', value: tokens.map((_, i) => -i) }],
-    ['tokenizer.ggml.token_type', { type: 'array', elementType: 'i32', value: types }],
-    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
-    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
-  ];
-}
-
 /**
  * A one-layer llama whose forward pass exposes the input embedding: attention and FFN output
  * projections are zero (the residual stream stays the embedding row), the final RMSNorm has unit
@@ -58,44 +34,21 @@ function tinyVocabKv(nVocab: number): Array<readonly [string, KvValue]> {
  * dequantization of token_embd (ggml get_rows).
  */
 function writeEmbeddingProbeModel(file: string, embdType: number, embd: Uint8Array): void {
-  const f32 = (n: number, fill: number): Uint8Array => encodeF32(new Float32Array(n).fill(fill));
   const identity = new Float32Array(N_EMBD * N_VOCAB);
   for (let j = 0; j < N_EMBD; j++) identity[j * N_EMBD + j] = 1;
-  const zero = (name: string, dims: number[]): { name: string; dims: number[]; ggmlType: number; byteLength: number } => ({
-    name,
-    dims,
-    ggmlType: GgmlType.F32,
-    byteLength: 4 * dims.reduce((a, b) => a * b, 1),
-  });
-  const ff = 64;
   writeStreamingGguf(
     file,
     [
       ['general.architecture', { type: 'string', value: 'llama' }],
       ['general.name', { type: 'string', value: `embedding probe ${ggmlTypeName(embdType)}` }],
-      ['llama.context_length', { type: 'u32', value: 1024 }],
-      ['llama.embedding_length', { type: 'u32', value: N_EMBD }],
-      ['llama.block_count', { type: 'u32', value: 1 }],
-      ['llama.feed_forward_length', { type: 'u32', value: ff }],
-      ['llama.attention.head_count', { type: 'u32', value: 8 }],
-      ['llama.attention.head_count_kv', { type: 'u32', value: 8 }],
-      ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: RMS_EPS }],
-      ['llama.rope.dimension_count', { type: 'u32', value: N_EMBD / 8 }],
-      ...tinyVocabKv(N_VOCAB),
+      ...oneBlockLlamaKv({ context: 1024, embd: N_EMBD, ff: 64, heads: 8, rmsEps: RMS_EPS }),
+      ...tinySpmVocabKv(N_VOCAB),
     ],
     [
       { name: 'token_embd.weight', dims: [N_EMBD, N_VOCAB], ggmlType: embdType, byteLength: embd.length, data: embd },
-      { name: 'output_norm.weight', dims: [N_EMBD], ggmlType: GgmlType.F32, byteLength: 4 * N_EMBD, data: f32(N_EMBD, 1) },
+      { name: 'output_norm.weight', dims: [N_EMBD], ggmlType: GgmlType.F32, byteLength: 4 * N_EMBD, data: encodeF32(new Float32Array(N_EMBD).fill(1)) },
       { name: 'output.weight', dims: [N_EMBD, N_VOCAB], ggmlType: GgmlType.F32, byteLength: identity.byteLength, data: encodeF32(identity) },
-      { name: 'blk.0.attn_norm.weight', dims: [N_EMBD], ggmlType: GgmlType.F32, byteLength: 4 * N_EMBD, data: f32(N_EMBD, 1) },
-      zero('blk.0.attn_q.weight', [N_EMBD, N_EMBD]),
-      zero('blk.0.attn_k.weight', [N_EMBD, N_EMBD]),
-      zero('blk.0.attn_v.weight', [N_EMBD, N_EMBD]),
-      zero('blk.0.attn_output.weight', [N_EMBD, N_EMBD]),
-      { name: 'blk.0.ffn_norm.weight', dims: [N_EMBD], ggmlType: GgmlType.F32, byteLength: 4 * N_EMBD, data: f32(N_EMBD, 1) },
-      zero('blk.0.ffn_gate.weight', [N_EMBD, ff]),
-      zero('blk.0.ffn_up.weight', [N_EMBD, ff]),
-      zero('blk.0.ffn_down.weight', [ff, N_EMBD]),
+      ...passThroughBlock(N_EMBD, 64),
     ],
   );
 }

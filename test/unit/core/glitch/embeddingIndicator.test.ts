@@ -43,6 +43,24 @@ function writeEmbeddingModel(
   writeStreamingGguf(file, [['general.architecture', { type: 'string', value: 'gpt2' }], ...o.kv.filter(([k]) => k !== 'general.architecture')], tensors);
 }
 
+/**
+ * A tied F32 model without vocabulary: `plantedCount` of `rows` rows drawn from `rng` first, then
+ * `rowMaker(rng)` (which may draw its own vectors) gives the row writer, called in id order.
+ */
+function writePlantedTiedModel(
+  file: string,
+  rng: Rng,
+  rows: number,
+  plantedCount: number,
+  rowMaker: (rng: Rng) => (planted: boolean, out: Float32Array) => void,
+): { file: string; planted: number[]; isPlanted: Set<number> } {
+  const planted = rng.sample(rows, plantedCount);
+  const isPlanted = new Set(planted);
+  const rowOf = rowMaker(rng);
+  writeEmbeddingModel(file, { kv: [], rows, type: GgmlType.F32, tied: true, rowOf: (id, x) => rowOf(isPlanted.has(id), x) });
+  return { file, planted, isPlanted };
+}
+
 /** Precision and recall of `planted` among the first |planted| candidates. */
 function bottomK(r: GlitchIndicatorResult, planted: readonly number[]): { precision: number; recall: number } {
   const k = planted.length;
@@ -181,27 +199,18 @@ describe('glitch indicator: planted under-trained rows rank lowest (gpt-2 vocabu
   });
 
   it('tied model without a vocabulary or known unused tokens: reference bootstrapped from the lowest 1 % by norm', async () => {
-    const rng = new Rng(13);
-    const rows = 20000;
-    const planted = rng.sample(rows, 300);
-    const isPlanted = new Set(planted);
-    const c = rng.unit(D);
-    const g = rng.unit(D);
-    const file = path.join(dir, 'bootstrap.gguf');
-    writeEmbeddingModel(file, {
-      kv: [],
-      rows,
-      type: GgmlType.F32,
-      tied: true,
-      rowOf: (id, x) => {
-        if (isPlanted.has(id)) {
+    const { file, planted, isPlanted } = writePlantedTiedModel(path.join(dir, 'bootstrap.gguf'), new Rng(13), 20000, 300, (rng) => {
+      const c = rng.unit(D);
+      const g = rng.unit(D);
+      return (isPlantedRow, x) => {
+        if (isPlantedRow) {
           for (let k = 0; k < D; k++) x[k] = 0.3 * g[k]! + (0.05 * rng.normal()) / Math.sqrt(D) + 0.05 * rng.normal() * c[k]!;
           return;
         }
         const t = 2 * rng.normal();
         const s = 1 + 0.5 * rng.next();
         for (let k = 0; k < D; k++) x[k] = t * c[k]! + (s * rng.normal()) / Math.sqrt(D);
-      },
+      };
     });
     const r = await computeGlitchIndicator(file);
     assert.strictEqual(r.structureSource, 'none');
@@ -215,20 +224,11 @@ describe('glitch indicator: planted under-trained rows rank lowest (gpt-2 vocabu
   });
 
   it('explicit reference ids and a custom candidate fraction are honoured', async () => {
-    const rng = new Rng(14);
-    const rows = 4000;
-    const planted = rng.sample(rows, 40);
-    const isPlanted = new Set(planted);
-    const g = rng.unit(D);
-    const file = path.join(dir, 'given.gguf');
-    writeEmbeddingModel(file, {
-      kv: [],
-      rows,
-      type: GgmlType.F32,
-      tied: true,
-      rowOf: (id, x) => {
-        for (let k = 0; k < D; k++) x[k] = isPlanted.has(id) ? g[k]! + 0.1 * rng.normal() : rng.normal();
-      },
+    const { file, planted } = writePlantedTiedModel(path.join(dir, 'given.gguf'), new Rng(14), 4000, 40, (rng) => {
+      const g = rng.unit(D);
+      return (isPlantedRow, x) => {
+        for (let k = 0; k < D; k++) x[k] = isPlantedRow ? g[k]! + 0.1 * rng.normal() : rng.normal();
+      };
     });
     const r = await computeGlitchIndicator(file, { referenceIds: planted.slice(0, 10), candidateFraction: 0.01 });
     assert.strictEqual(r.reference.source, 'given');

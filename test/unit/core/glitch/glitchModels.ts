@@ -4,6 +4,7 @@
  * descriptions, random-but-valid quantized blocks, and a seeded random source.
  */
 import * as fs from 'fs';
+import { GgmlType } from '../../../../src/core/gguf/dequantize';
 import type { KvValue } from '../gguf/ggufWriter';
 
 /** mulberry32 with Box–Muller normals: fast, seeded, identical on every machine. */
@@ -338,4 +339,68 @@ export function writeStreamingGguf(file: string, kv: ReadonlyArray<readonly [str
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/**
+ * The tokenizer.ggml.* entries of a SentencePiece vocabulary llama.cpp accepts: <unk>, <s>, </s>,
+ * the 256 byte tokens, `pieces`, then "▁w0", "▁w1", … up to `size` tokens; score −id.
+ */
+export function tinySpmVocabKv(size: number, pieces: readonly string[] = []): Array<readonly [string, KvValue]> {
+  const tokens = ['<unk>', '<s>', '</s>'];
+  const types = [2, 3, 3];
+  for (let b = 0; b < 256; b++) {
+    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
+    types.push(6);
+  }
+  for (const p of pieces) {
+    tokens.push(p);
+    types.push(1);
+  }
+  for (let i = 0; tokens.length < size; i++) {
+    tokens.push(`\u2581w${i}`);
+    types.push(1);
+  }
+  return [
+    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+    ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: tokens }],
+    ['tokenizer.ggml.scores', { type: 'array', elementType: 'f32', value: tokens.map((_, i) => -i) }],
+    ['tokenizer.ggml.token_type', { type: 'array', elementType: 'i32', value: types }],
+    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
+    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
+    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
+  ];
+}
+
+/** The llama.* hyperparameters of a one-block llama of width `embd` (rope over embd / heads). */
+export function oneBlockLlamaKv(o: { context: number; embd: number; ff: number; heads: number; rmsEps: number }): Array<readonly [string, KvValue]> {
+  return [
+    ['llama.context_length', { type: 'u32', value: o.context }],
+    ['llama.embedding_length', { type: 'u32', value: o.embd }],
+    ['llama.block_count', { type: 'u32', value: 1 }],
+    ['llama.feed_forward_length', { type: 'u32', value: o.ff }],
+    ['llama.attention.head_count', { type: 'u32', value: o.heads }],
+    ['llama.attention.head_count_kv', { type: 'u32', value: o.heads }],
+    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: o.rmsEps }],
+    ['llama.rope.dimension_count', { type: 'u32', value: o.embd / o.heads }],
+  ];
+}
+
+/**
+ * The F32 tensors of a llama block that adds nothing to the residual stream: unit norms, and
+ * attention and FFN weights of zeros (sparse holes), for width `embd` and FFN width `ff`.
+ */
+export function passThroughBlock(embd: number, ff: number): StreamTensor[] {
+  const ones = encodeF32(new Float32Array(embd).fill(1));
+  const zero = (name: string, dims: number[]): StreamTensor => ({ name, dims, ggmlType: GgmlType.F32, byteLength: 4 * dims.reduce((a, b) => a * b, 1) });
+  return [
+    { name: 'blk.0.attn_norm.weight', dims: [embd], ggmlType: GgmlType.F32, byteLength: 4 * embd, data: ones },
+    zero('blk.0.attn_q.weight', [embd, embd]),
+    zero('blk.0.attn_k.weight', [embd, embd]),
+    zero('blk.0.attn_v.weight', [embd, embd]),
+    zero('blk.0.attn_output.weight', [embd, embd]),
+    { name: 'blk.0.ffn_norm.weight', dims: [embd], ggmlType: GgmlType.F32, byteLength: 4 * embd, data: ones },
+    zero('blk.0.ffn_gate.weight', [embd, ff]),
+    zero('blk.0.ffn_up.weight', [embd, ff]),
+    zero('blk.0.ffn_down.weight', [ff, embd]),
+  ];
 }

@@ -9,7 +9,7 @@ import { PAPER_PROMPTS, QUICK_PROMPTS, verifyCandidatesByPrompting, type TokenVe
 import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
 import { SHIPPED_MODEL } from '../backend/localFixtures';
 import type { KvValue } from '../gguf/ggufWriter';
-import { Rng, encodeF32, quantizeQ8_0, writeStreamingGguf } from './glitchModels';
+import { Rng, encodeF32, oneBlockLlamaKv, passThroughBlock, quantizeQ8_0, tinySpmVocabKv, writeStreamingGguf } from './glitchModels';
 
 const D = 128;
 const VOCAB = 520;
@@ -22,18 +22,6 @@ const VOCAB = 520;
  * mechanism the paper's verification relies on, in a model small enough for a unit test.
  */
 function writeRepeaterModel(file: string, undertrained: ReadonlySet<number>, rng: Rng): void {
-  const tokens = ['<unk>', '<s>', '</s>'];
-  const types = [2, 3, 3];
-  for (let b = 0; b < 256; b++) {
-    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`);
-    types.push(6);
-  }
-  tokens.push('\u2581w'); // SentencePiece merges build every "▁wN" from it (so none is unreachable)
-  types.push(1);
-  for (let i = 0; tokens.length < VOCAB; i++) {
-    tokens.push(`\u2581w${i}`);
-    types.push(1);
-  }
   // Untrained rows: small, and drifted together along g (what makes the cosine indicator work).
   const g = rng.unit(D);
   const embd = new Float32Array(D * VOCAB);
@@ -41,44 +29,17 @@ function writeRepeaterModel(file: string, undertrained: ReadonlySet<number>, rng
     const untrained = undertrained.has(id);
     for (let k = 0; k < D; k++) embd[id * D + k] = untrained ? 0.01 * (3 * g[k]! * Math.sqrt(D) + rng.normal()) : rng.normal();
   }
-  const ones = encodeF32(new Float32Array(D).fill(1));
-  const zero = (name: string, dims: number[]): { name: string; dims: number[]; ggmlType: number; byteLength: number } => ({
-    name,
-    dims,
-    ggmlType: GgmlType.F32,
-    byteLength: 4 * dims.reduce((a, b) => a * b, 1),
-  });
   const kv: Array<readonly [string, KvValue]> = [
     ['general.architecture', { type: 'string', value: 'llama' }],
-    ['llama.context_length', { type: 'u32', value: 2048 }],
-    ['llama.embedding_length', { type: 'u32', value: D }],
-    ['llama.block_count', { type: 'u32', value: 1 }],
-    ['llama.feed_forward_length', { type: 'u32', value: 32 }],
-    ['llama.attention.head_count', { type: 'u32', value: 4 }],
-    ['llama.attention.head_count_kv', { type: 'u32', value: 4 }],
-    ['llama.attention.layer_norm_rms_epsilon', { type: 'f32', value: 1e-5 }],
-    ['llama.rope.dimension_count', { type: 'u32', value: D / 4 }],
-    ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
-    ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: tokens }],
-    ['tokenizer.ggml.scores', { type: 'array', elementType: 'f32', value: tokens.map((_, i) => -i) }],
-    ['tokenizer.ggml.token_type', { type: 'array', elementType: 'i32', value: types }],
-    ['tokenizer.ggml.bos_token_id', { type: 'u32', value: 1 }],
-    ['tokenizer.ggml.eos_token_id', { type: 'u32', value: 2 }],
-    ['tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 }],
+    ...oneBlockLlamaKv({ context: 2048, embd: D, ff: 32, heads: 4, rmsEps: 1e-5 }),
+    // SentencePiece merges build every "▁wN" from "▁w" (so none is unreachable)
+    ...tinySpmVocabKv(VOCAB, ['\u2581w']),
   ];
   const q = quantizeQ8_0(embd);
   writeStreamingGguf(file, kv, [
     { name: 'token_embd.weight', dims: [D, VOCAB], ggmlType: GgmlType.Q8_0, byteLength: q.length, data: q },
-    { name: 'output_norm.weight', dims: [D], ggmlType: GgmlType.F32, byteLength: 4 * D, data: ones },
-    { name: 'blk.0.attn_norm.weight', dims: [D], ggmlType: GgmlType.F32, byteLength: 4 * D, data: ones },
-    zero('blk.0.attn_q.weight', [D, D]),
-    zero('blk.0.attn_k.weight', [D, D]),
-    zero('blk.0.attn_v.weight', [D, D]),
-    zero('blk.0.attn_output.weight', [D, D]),
-    { name: 'blk.0.ffn_norm.weight', dims: [D], ggmlType: GgmlType.F32, byteLength: 4 * D, data: ones },
-    zero('blk.0.ffn_gate.weight', [D, 32]),
-    zero('blk.0.ffn_up.weight', [D, 32]),
-    zero('blk.0.ffn_down.weight', [32, D]),
+    { name: 'output_norm.weight', dims: [D], ggmlType: GgmlType.F32, byteLength: 4 * D, data: encodeF32(new Float32Array(D).fill(1)) },
+    ...passThroughBlock(D, 32),
   ]);
 }
 
