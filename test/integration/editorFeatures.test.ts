@@ -103,7 +103,7 @@ describe('editor features', () => {
       await vscode.window.showTextDocument(doc);
       await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
       const s = await waitFor('capped boundaries', () => boundariesFor(api, doc, (b) => b.enabled && b.tokenCount > 0), 20000);
-      assert.strictEqual(s.capped, true);
+      assert.strictEqual(s.capped, true, `not capped: ${JSON.stringify({ uri: s.uri, version: s.version, window: s.window, tokenCount: s.tokenCount, docLength: doc.getText().length, closed: doc.isClosed })}`);
       assert.strictEqual(s.tokenCount, 3000);
       await closeActive();
     });

@@ -1,4 +1,7 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
 import type { VerifyResult } from '../../src/features/tokenCount/verifyWithTiktokenCommand';
@@ -33,13 +36,14 @@ class Rng {
 const INSERTS = ['a', ' ', '\n', '\r\n', '    ', 'return x;', '🙂', '👩‍👩‍👧', 'é', '中文', "'s", '<|endoftext|>', '\t', '1234', '}', '// x\n'];
 
 /**
- * Reverts and closes the active untitled editor, then waits until the extension host has dropped
- * its document: until then a new untitled document can be given the same URI (Untitled-1) and
- * `openTextDocument` returns the old one's text.
+ * Reverts and closes the active editor. For an untitled document it then waits until the extension
+ * host has dropped it: until then a new untitled document can be given the same URI (Untitled-1) and
+ * `openTextDocument` returns the old one. (A file's document stays open in the host for a while
+ * after its editor closes; VS Code keeps its model.)
  */
-async function closeUntitled(doc: vscode.TextDocument): Promise<void> {
+async function closeActive(doc: vscode.TextDocument): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  await waitFor(`${doc.uri.toString()} closed`, () => (doc.isClosed ? true : undefined));
+  if (doc.isUntitled) await waitFor(`${doc.uri.toString()} closed`, () => (doc.isClosed ? true : undefined));
 }
 
 describe('incremental token model in the editor', () => {
@@ -71,7 +75,7 @@ describe('incremental token model in the editor', () => {
       return c.kind === 'counted' && c.version === doc.version ? c : undefined;
     });
     assert.strictEqual(s.documentTokens, oracle.encode_ordinary(doc.getText()).length);
-    await closeUntitled(doc);
+    await closeActive(doc);
   });
 
   it('handles multi-cursor edits (several changes in one event), undo and redo', async () => {
@@ -98,15 +102,20 @@ describe('incremental token model in the editor', () => {
     } finally {
       sub.dispose();
     }
-    await closeUntitled(doc);
+    await closeActive(doc);
   });
 
   it('tokenizes a 3 MB document in the worker, keeps the host responsive, replays edits made meanwhile', async () => {
     const line = '    const value = compute(alpha, beta) + 42; // naïve 🙂\n';
     const content = line.repeat(Math.ceil(3_000_000 / line.length));
-    // plaintext: the host thread is shared with VS Code's built-in extensions, and for a TypeScript
-    // document the TypeScript extension copies all 3 MB to tsserver on it; this test measures Tokenscope
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content });
+    // A file, not an untitled document: the edits below make it dirty, and VS Code backs a dirty
+    // 3 MB document up while the test runs; a backup still being written when the test reverts it
+    // outlives the revert and is restored into the next untitled document that gets its name.
+    // Plaintext: the host thread is shared with VS Code's built-in extensions, and for a TypeScript
+    // document the TypeScript extension copies all 3 MB to tsserver on it; this test measures Tokenscope.
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-3mb-')), 'large.txt');
+    fs.writeFileSync(file, content);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const editor = await vscode.window.showTextDocument(doc);
     // From here on, the extension's work: starting the worker, replaying edits, adopting the result.
     let worst = 0;
@@ -142,17 +151,18 @@ describe('incremental token model in the editor', () => {
       assertModelExact(api, doc, 'large document after replay');
     } finally {
       // a failure here must not leave a 3 MB editor open for the tests after it
-      await closeUntitled(doc);
+      await closeActive(doc);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
   });
 
   it('counts a CRLF document exactly', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'line one\r\n\r\n  line two  \r\nend' });
     await vscode.window.showTextDocument(doc);
-    assert.ok(doc.getText().includes('\r\n'));
+    assert.ok(doc.getText().includes('\r\n'), `no CRLF in ${JSON.stringify({ uri: doc.uri.toString(), eol: doc.eol, closed: doc.isClosed, text: doc.getText().slice(0, 60), length: doc.getText().length })}`);
     await waitFor('model', () => modelIds(api, doc));
     assertModelExact(api, doc, 'crlf');
-    await closeUntitled(doc);
+    await closeActive(doc);
   });
 
   it('"Verify Token Count with tiktoken" finds the model identical to tiktoken', async () => {
@@ -162,6 +172,6 @@ describe('incremental token model in the editor', () => {
     assert.ok(r, 'no result');
     assert.strictEqual(r.identical, true);
     assert.strictEqual(r.tokens, oracle.encode_ordinary(doc.getText()).length);
-    await closeUntitled(doc);
+    await closeActive(doc);
   });
 });
