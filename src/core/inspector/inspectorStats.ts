@@ -121,9 +121,14 @@ export function inspectorStats(tokenizer: InspectableTokenizer, fullText: string
     scriptTokens.set(key, (scriptTokens.get(key) ?? 0) + 1);
     byte = tokenEnd;
   }
-  const englishTokens = tokenizer.count(ENGLISH_SAMPLE);
-  const englishCharsPerToken = ENGLISH_SAMPLE.length / englishTokens;
-  const scripts: ScriptRow[] = [...scriptChars.keys()]
+  const englishCharsPerToken = ENGLISH_SAMPLE.length / tokenizer.count(ENGLISH_SAMPLE);
+  const scripts = scriptRows(scriptChars, scriptTokens, englishCharsPerToken);
+  return { tokens: ids.length, chars, charsPerToken: ids.length ? chars / ids.length : 0, lengthHistogram: hist, topTokens: mostFrequent(tokenizer, freq, 20), scripts, englishCharsPerToken, truncated };
+}
+
+/** Per script: characters, tokens, chars/token and the premium against English (none for Common), most characters first. */
+function scriptRows(scriptChars: ReadonlyMap<string, number>, scriptTokens: ReadonlyMap<string, number>, englishCharsPerToken: number): ScriptRow[] {
+  return [...scriptChars.keys()]
     .map((script) => {
       const c = scriptChars.get(script) ?? 0;
       const tk = scriptTokens.get(script) ?? 0;
@@ -131,9 +136,12 @@ export function inspectorStats(tokenizer: InspectableTokenizer, fullText: string
       return { script, chars: c, tokens: tk, charsPerToken: cpt, premium: script === 'Common' || cpt === 0 ? undefined : englishCharsPerToken / cpt };
     })
     .sort((a, b) => b.chars - a.chars);
-  const topTokens = [...freq.entries()]
+}
+
+/** The `n` most frequent ids (ties: lower id first), with their visible text. */
+function mostFrequent(tokenizer: InspectableTokenizer, freq: ReadonlyMap<number, number>, n: number): InspectorStats['topTokens'] {
+  return [...freq.entries()]
     .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, 20)
+    .slice(0, n)
     .map(([id, count]) => ({ id, count, text: visibleTokenText(tokenizer.tokenBytes(id)) }));
-  return { tokens: ids.length, chars, charsPerToken: ids.length ? chars / ids.length : 0, lengthHistogram: hist, topTokens, scripts, englishCharsPerToken, truncated };
 }
