@@ -64,9 +64,9 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const config = own(new Configuration(withComponent(logger, 'config')));
   const registry = own(TokenizerRegistry.fromRanksDir(ranksDir));
   const background = own(new BackgroundTokenizer(context.asAbsolutePath('dist/tokenizeWorker.js'), ranksDir, withComponent(logger, 'worker')));
-  const models = own(new TokenModels(registry, background, config.encoding, logger));
+  const models = own(new TokenModels(registry, background, config.encoding, withComponent(logger, 'tokenModel')));
   const backend = own(new BackendService(config.backend, context.asAbsolutePath('media/models/tokenscope-fim-tiny.gguf'), context.asAbsolutePath('dist/localWorker.js'), context.secrets, logger));
-  const glitchIndexes = own(new GlitchIndexes(registry, background, logger));
+  const glitchIndexes = own(new GlitchIndexes(registry, background, withComponent(logger, 'glitch')));
   const visibility = own(new BoundaryVisibility(config.boundaries));
 
   const count = own(tokenCount.register(models, config.statusBar, backend, background, logger));

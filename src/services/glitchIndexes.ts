@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { nextEvent } from '../common/async';
 import { Disposable } from '../common/dispose';
 import { errorMessage } from '../common/errors';
-import { withComponent, type ILogger } from '../common/logger';
+import type { ILogger } from '../common/logger';
 import { curatedFor } from '../core/glitch/curated';
 import { GlitchIndex, type ModelCandidate } from '../core/glitch/glitchIndex';
 import type { StructuralReport } from '../core/glitch/structural';
@@ -30,15 +30,14 @@ export class GlitchIndexes extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<string>());
   /** Fires with the tokenizer name whose index changed. */
   readonly onDidChange = this.changed.event;
-  private readonly log: ILogger;
 
   constructor(
     private readonly registry: TokenizerRegistry,
     private readonly background: BackgroundTokenizer,
-    logger: ILogger,
+    /** With its `[glitch]` prefix. */
+    private readonly log: ILogger,
   ) {
     super();
-    this.log = withComponent(logger, 'glitch');
   }
 
   /** The index for an encoding (curated entries only until the structural analysis arrives). */

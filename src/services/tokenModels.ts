@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { nextEvent } from '../common/async';
 import { Disposable } from '../common/dispose';
 import { errorMessage, isAbortError } from '../common/errors';
-import { withComponent, type ILogger } from '../common/logger';
+import type { ILogger } from '../common/logger';
 import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
 import type { BpeTokenizer } from '../core/tokenizer/bpeTokenizer';
 import { DocumentTokens } from '../core/tokenizer/documentTokens';
@@ -51,6 +51,8 @@ interface Entry {
  */
 export class TokenModels extends Disposable {
   private readonly entries = new Map<string, Entry>();
+  /** Use counter for the LRU of hidden documents' models. */
+  private clock = 0;
   private readonly changed = this._register(new vscode.EventEmitter<vscode.TextDocument>());
   /** Fires after a document's model was built, updated or failed. */
   readonly onDidChange = this.changed.event;
@@ -60,17 +62,15 @@ export class TokenModels extends Disposable {
    * incrementally; a model that was rebuilt instead is a new object (consumers compare identity).
    */
   readonly onDidEdit = this.edited.event;
-  private readonly log: ILogger;
-  private clock = 0;
 
   constructor(
     private readonly registry: TokenizerRegistry,
     private readonly background: BackgroundTokenizer,
     private readonly encodingSetting: ScopedSettingSlice<EncodingName>,
-    logger: ILogger,
+    /** With its `[tokenModel]` prefix. */
+    private readonly log: ILogger,
   ) {
     super();
-    this.log = withComponent(logger, 'tokenModel');
     this._register(vscode.workspace.onDidChangeTextDocument((e) => this.onEdit(e)));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.drop(d.uri.toString())));
     this._register(

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../../common/dispose';
-import { withComponent, type ILogger } from '../../common/logger';
+import type { ILogger } from '../../common/logger';
 import type { EvidenceStrength } from '../../core/glitch/curated';
 import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glitchIndex';
 import { glitchRewrites, type GlitchRewrite } from '../../core/glitch/glitchRewrites';
@@ -56,7 +56,6 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private readonly collection = this._register(vscode.languages.createDiagnosticCollection('tokenscope-glitch'));
   private readonly tracked = new Map<string, Tracked>();
   private readonly published = new Map<string, PublishedFinding[]>();
-  private readonly log: ILogger;
   /** The last incremental update (tracker + publish): wall and this thread's CPU time, ms; read by the benchmark. */
   lastUpdate: { readonly version: number; readonly ms: number; readonly cpuMs: number | undefined } | undefined;
 
@@ -64,10 +63,10 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     private readonly models: TokenModels,
     private readonly indexes: GlitchIndexes,
     private readonly settings: ScopedSettingSlice<GlitchSettings>,
-    logger: ILogger,
+    /** With its `[glitch]` prefix. */
+    private readonly log: ILogger,
   ) {
     super();
-    this.log = withComponent(logger, 'glitch');
     this._register(
       models.onDidEdit((e) => {
         const t = this.tracked.get(e.document.uri.toString());

@@ -1,5 +1,5 @@
 import type * as vscode from 'vscode';
-import type { ILogger } from '../../common/logger';
+import { withComponent, type ILogger } from '../../common/logger';
 import type { GlitchSettings, ScopedSettingSlice } from '../../configuration';
 import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
 import type { BackendService } from '../../services/backendService';
@@ -28,7 +28,7 @@ export function register(
   settings: ScopedSettingSlice<GlitchSettings>,
   logger: ILogger,
 ): Feature<GlitchTokensApi> {
-  const diagnostics = new GlitchDiagnostics(models, indexes, settings, logger);
+  const diagnostics = new GlitchDiagnostics(models, indexes, settings, withComponent(logger, 'glitch'));
   const candidates = new ModelCandidates(backend, indexes, context, context.asAbsolutePath('dist/modelAnalysisProcess.js'), logger);
   return feature(
     { diagnostics },

@@ -1,4 +1,4 @@
-import type { ILogger } from '../../common/logger';
+import { withComponent, type ILogger } from '../../common/logger';
 import type { Configuration } from '../../configuration';
 import type { BoundaryVisibility } from '../../services/boundaryVisibility';
 import type { TokenModels } from '../../services/tokenModels';
@@ -9,6 +9,6 @@ import { TokenBoundaries } from './tokenBoundaries';
 
 /** Token boundaries as decorations, and the two toggle commands. */
 export function register(models: TokenModels, visibility: BoundaryVisibility, config: Configuration, logger: ILogger): Feature<TokenBoundaries> {
-  const boundaries = new TokenBoundaries(models, visibility, config.boundaries, logger);
+  const boundaries = new TokenBoundaries(models, visibility, config.boundaries, withComponent(logger, 'boundaries'));
   return feature(boundaries, boundaries, registerCommands(new ToggleBoundariesCommand(visibility), new ToggleBoundariesGloballyCommand(visibility, config)));
 }

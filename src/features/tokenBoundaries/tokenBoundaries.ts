@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
-import { withComponent, type ILogger } from '../../common/logger';
+import type { ILogger } from '../../common/logger';
 import { threadCpuMs } from '../../common/threadCpu';
 import type { BoundarySettings, ScopedSettingSlice } from '../../configuration';
 import { boundarySegments, type BoundarySegments } from '../../core/tokenizer/boundarySegments';
@@ -64,16 +64,15 @@ export class TokenBoundaries extends Disposable {
   private readonly spans = new SpanBuffer();
   private readonly changed = this._register(new vscode.EventEmitter<BoundaryState>());
   readonly onDidRender = this.changed.event;
-  private readonly log: ILogger;
 
   constructor(
     private readonly models: TokenModels,
     private readonly visibility: BoundaryVisibility,
     private readonly settings: ScopedSettingSlice<BoundarySettings>,
-    logger: ILogger,
+    /** With its `[boundaries]` prefix. */
+    private readonly log: ILogger,
   ) {
     super();
-    this.log = withComponent(logger, 'boundaries');
     const marker = new vscode.ThemeColor('tokenscope.whitespaceMarkerForeground');
     const type = (o: vscode.DecorationRenderOptions): vscode.TextEditorDecorationType => this._register(vscode.window.createTextEditorDecorationType(o));
     this.slotTypes = Array.from({ length: PALETTE_SIZE }, (_, i) => type({ backgroundColor: new vscode.ThemeColor(`tokenscope.token${i + 1}Background`), borderRadius: '2px' }));
