@@ -43,6 +43,8 @@ async function send(method: 'GET' | 'POST', url: string, body: unknown, opts: Ht
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     ...(opts.signal ? { signal: opts.signal } : {}),
     idleTimeoutMs: opts.timeoutMs,
+    // a server behind a proxy that redirects (http → https, a moved path) works, as it did with fetch
+    maxRedirects: 5,
   });
   if (!res.ok) {
     let detail = '';

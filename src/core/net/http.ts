@@ -263,14 +263,32 @@ export async function openHttp(url: string, options: HttpRequestOptions): Promis
   const redirects: RedirectHop[] = [];
   const maxRedirects = options.maxRedirects ?? 0;
   let current = parseUrl(url);
+  let hop = options;
   for (;;) {
-    const res = await send(current, options);
+    const res = await send(current, hop);
     const status = res.statusCode ?? 0;
     const location = res.headers.location;
-    if (status < 300 || status >= 400 || !location || maxRedirects === 0) return new HttpResponse(res, options, current.host, redirects);
+    if (status < 300 || status >= 400 || !location || maxRedirects === 0) return new HttpResponse(res, hop, current.host, redirects);
     res.resume();
     redirects.push({ status, headers: res.headers });
     if (redirects.length > maxRedirects) throw new HttpFailure('redirects', `more than ${maxRedirects} redirects`, 'connect', undefined);
-    current = parseUrl(new URL(location, current).toString());
+    const next = parseUrl(new URL(location, current).toString());
+    hop = redirectedRequest(hop, status, current, next);
+    current = next;
   }
+}
+
+/**
+ * The request a redirect asks for, as fetch makes it: 307/308 repeat the method and body; 301/302
+ * turn a POST (and 303 anything) into a GET without a body; credentials never follow the request
+ * to another origin.
+ */
+function redirectedRequest(o: HttpRequestOptions, status: number, from: URL, to: URL): HttpRequestOptions {
+  const toGet = status === 303 ? o.method !== undefined && o.method !== 'GET' : (status === 301 || status === 302) && o.method === 'POST';
+  let headers = o.headers;
+  if (headers && to.origin !== from.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
+  if (toGet && headers) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'content-type'));
+  const next: HttpRequestOptions = { ...o, ...(headers ? { headers } : {}) };
+  if (!toGet) return next;
+  return { ...next, method: 'GET', body: undefined };
 }

@@ -1,4 +1,6 @@
 import * as assert from 'assert';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
 import { isBackendError } from '../../../../src/common/errors';
 import type { CompletionBackend } from '../../../../src/core/backend/backend';
 import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../../../../src/core/backend/remoteBackends';
@@ -24,6 +26,19 @@ describe('core/backend: remote backends against fake servers', function () {
       afterEach(async () => {
         backend.dispose();
         await server.close();
+      });
+
+      it('follows a front that redirects every request (307) to the server, as fetch did', async () => {
+        const front = http.createServer((req, res) => void res.writeHead(307, { location: `${server.url}${req.url ?? '/'}` }).end());
+        await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+        const viaFront = make(protocol, `http://127.0.0.1:${(front.address() as AddressInfo).port}`);
+        try {
+          assert.strictEqual((await viaFront.health()).ok, true);
+          assert.strictEqual((await viaFront.infill({ prefix: 'function add(a, b) {\n  ', suffix: '\n', maxTokens: 32, temperature: 0 })).text, COMPLETION);
+        } finally {
+          viaFront.dispose();
+          await new Promise<void>((r) => (front.closeAllConnections(), front.close(() => r())));
+        }
       });
 
       it('is healthy and streams an infill', async () => {

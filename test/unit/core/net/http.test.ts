@@ -19,6 +19,9 @@ interface Server {
   close(): Promise<void>;
 }
 
+/** Where `/moved/NNN` sends a request: undefined = this server, else another origin (a base URL). */
+let otherOrigin: string | undefined;
+
 async function serve(): Promise<Server> {
   const closedEarly: string[] = [];
   const bodies: Server['bodies'] = [];
@@ -30,6 +33,9 @@ async function serve(): Promise<Server> {
     req.on('end', () => {
       void (async () => {
         bodies.push({ path, body: raw, length: req.headers['content-length'] });
+        const moved = /^\/moved\/(\d{3})$/.exec(path);
+        if (moved) return void res.writeHead(Number(moved[1]), { location: `${otherOrigin ?? ''}/echo` }).end();
+        if (path === '/echo') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ method: req.method, body: raw, auth: req.headers.authorization ?? null, type: req.headers['content-type'] ?? null }));
         const hop = /^\/hop\/(\d+)$/.exec(path);
         if (hop) {
           const n = Number(hop[1]);
@@ -117,6 +123,21 @@ describe('core/net/http: the shared HTTP stack', function () {
     raw.discard();
   });
 
+  it('redirects as fetch does: 307/308 repeat a POST with its body, 301/302/303 turn it into a GET, credentials stay on their origin', async () => {
+    const post = (status: number): Promise<unknown> =>
+      openHttp(`${s.url}/moved/${status}`, { method: 'POST', body: '{"x":1}', headers: { 'content-type': 'application/json', authorization: 'Bearer k' }, idleTimeoutMs: 1000, maxRedirects: 5 }).then(async (r) => JSON.parse(await r.text()) as unknown);
+    for (const status of [307, 308]) assert.deepStrictEqual(await post(status), { method: 'POST', body: '{"x":1}', auth: 'Bearer k', type: 'application/json' }, String(status));
+    for (const status of [301, 302, 303]) assert.deepStrictEqual(await post(status), { method: 'GET', body: '', auth: 'Bearer k', type: null }, String(status));
+    const other = await serve();
+    try {
+      otherOrigin = other.url;
+      assert.deepStrictEqual(await post(308), { method: 'POST', body: '{"x":1}', auth: null, type: 'application/json' }, 'another origin');
+    } finally {
+      otherOrigin = undefined;
+      await other.close();
+    }
+  });
+
   it('sends a POST body with its length; reads a body as lines, across chunk and UTF-8 boundaries', async () => {
     const r = await openHttp(`${s.url}/lines`, { method: 'POST', body: '{"a":"ü"}', headers: { 'content-type': 'application/json' }, idleTimeoutMs: 1000 });
     assert.deepStrictEqual(s.bodies.at(-1), { path: '/lines', body: '{"a":"ü"}', length: '10' });
@@ -134,7 +155,8 @@ describe('core/net/http: the shared HTTP stack', function () {
     await failsWith(openHttp(`${s.url}/slow-headers`, { idleTimeoutMs: 200 }), 'timeout', 'connect');
     const stalled = await openHttp(`${s.url}/stall-body`, { idleTimeoutMs: 200 });
     await failsWith(stalled.text(), 'timeout', 'body');
-    const paced = await openHttp(`${s.url}/paced`, { idleTimeoutMs: 200 });
+    // 1000 ms against a 50 ms pace: a loaded machine's event-loop stalls must not look idle
+    const paced = await openHttp(`${s.url}/paced`, { idleTimeoutMs: 1000 });
     assert.strictEqual((await paced.text()).split('\n').length, 11);
     const slowReader = await openHttp(`${s.url}/paced`, { idleTimeoutMs: 200 });
     let n = 0;
@@ -178,7 +200,7 @@ describe('core/net/http: the shared HTTP stack', function () {
     const first = await chunks.next();
     assert.ok(!first.done && first.value.length > 0);
     await chunks.return();
-    for (let i = 0; i < 50 && !s.closedEarly.includes('/endless'); i++) await sleep(10);
+    while (!s.closedEarly.includes('/endless')) await sleep(10);
     assert.deepStrictEqual(s.closedEarly, ['/endless']);
   });
 });
