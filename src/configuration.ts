@@ -284,11 +284,11 @@ class DocumentSlice<T> extends Disposable implements ScopedSettingSlice<T>, Refr
     return v;
   }
 
-  /** `e` undefined: the workspace folders changed (values may differ, nothing to announce). */
+  /** `e` undefined: the workspace folders changed, so folder settings may apply differently now. */
   refresh(e: vscode.ConfigurationChangeEvent | undefined): (() => void) | undefined {
     if (e && !this.keys.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) return undefined;
     this.cache.clear();
-    return e ? () => this.emitter.fire() : undefined;
+    return () => this.emitter.fire();
   }
 }
 

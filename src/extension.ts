@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const boundaries = own(tokenBoundaries.register(models, visibility, config, logger));
   const hover = own(tokenHover.register(models, registry, config.hover, visibility));
   const panel = own(inspector.register(context.extensionUri, models, registry));
-  const glitch = own(glitchTokens.register(context, models, glitchIndexes, backend, background, config.glitch, logger));
+  const glitch = own(glitchTokens.register(context, models, glitchIndexes, backend, background, config.glitch, config.encoding, logger));
   const backendUi = own(completionBackend.register(context, backend, config, channel, logger));
   own(digitChunks.register(models, config.digitChunking));
   own(encodings.register(registry, background, config, backend));

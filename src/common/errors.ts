@@ -22,20 +22,17 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** How a completion backend failed (see BackendError). */
-export type BackendErrorCode =
-  | 'model-missing'
-  | 'model-corrupt'
-  | 'model-no-fim'
-  | 'server-down'
-  | 'timeout'
-  | 'http'
-  | 'malformed'
-  | 'truncated'
-  | 'unsupported'
-  /** The llama.cpp process died (a native abort on a bad model, out of memory, killed). */
-  | 'engine-crashed'
-  | 'aborted';
+/**
+ * How a completion backend failed (see BackendError). 'engine-crashed': the llama.cpp process died
+ * (a native abort on a bad model, out of memory, killed).
+ */
+export const BACKEND_ERROR_CODES = ['model-missing', 'model-corrupt', 'model-no-fim', 'server-down', 'timeout', 'http', 'malformed', 'truncated', 'unsupported', 'engine-crashed', 'aborted'] as const;
+export type BackendErrorCode = (typeof BACKEND_ERROR_CODES)[number];
+
+/** `code` when it is a BackendErrorCode (e.g. from another process), else `fallback`. */
+export function asBackendErrorCode(code: string, fallback: BackendErrorCode): BackendErrorCode {
+  return (BACKEND_ERROR_CODES as readonly string[]).includes(code) ? (code as BackendErrorCode) : fallback;
+}
 
 export interface KindedErrorOptions {
   readonly cause?: unknown;

@@ -65,8 +65,18 @@ function combine(...ds: IDisposable[]): IDisposable {
   return { dispose: () => ds.forEach((d) => d.dispose()) };
 }
 
+/**
+ * An 'error' event with no listener throws in the process that owns the emitter (here: the
+ * extension host). A channel detaches its listeners on close, and the owner terminates the worker or
+ * kills the process after that; a late 'error' then lands here.
+ */
+function absorbLateErrors(emitter: NodeJS.EventEmitter): void {
+  emitter.on('error', () => undefined);
+}
+
 /** A worker thread as a transport: shared memory, transferable buffers, ref/unref. */
 export function workerTransport(worker: Worker): ChannelTransport {
+  absorbLateErrors(worker);
   return {
     sharesMemory: true,
     post: (message, transfer) => worker.postMessage(message, transfer),
@@ -87,6 +97,7 @@ const STDERR_TAIL_CHARS = 2000;
  * as a transport. Its stderr, when piped, is kept as a tail for the exit report.
  */
 export function childProcessTransport(child: ChildProcess): ChannelTransport {
+  absorbLateErrors(child);
   let stderrTail = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (d: string) => (stderrTail = (stderrTail + d).slice(-STDERR_TAIL_CHARS)));

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { nextEvent } from '../common/async';
-import { Disposable } from '../common/dispose';
+import { nextEvent, type Event } from '../common/async';
+import { Disposable, toDisposable } from '../common/dispose';
 import { errorMessage, isAbortError } from '../common/errors';
 import type { ILogger } from '../common/logger';
 import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
@@ -10,6 +10,7 @@ import type { EncodingName } from '../core/tokenizer/encodings';
 import type { TokenizerRegistry } from '../core/tokenizer/tokenizerRegistry';
 import type { TrackedEdit } from '../core/glitch/glitchTracker';
 import type { ScopedSettingSlice } from '../configuration';
+import { signalOf } from '../util/cancellation';
 
 /** Documents (and single inserts) above this many UTF-16 units are tokenized in the worker (~5 ms of work). */
 export const BACKGROUND_THRESHOLD = 256 * 1024;
@@ -62,6 +63,7 @@ export class TokenModels extends Disposable {
    * incrementally; a model that was rebuilt instead is a new object (consumers compare identity).
    */
   readonly onDidEdit = this.edited.event;
+  private readonly dropped = this._register(new vscode.EventEmitter<vscode.TextDocument>());
 
   constructor(
     private readonly registry: TokenizerRegistry,
@@ -92,6 +94,8 @@ export class TokenModels extends Disposable {
     const key = document.uri.toString();
     let entry = this.entries.get(key);
     const encoding = this.encodingSetting.of(document);
+    // a closed document's model would never be dropped again (its close event is past)
+    if (document.isClosed && entry?.document !== document) return { kind: 'error', encoding, message: 'the document is closed' };
     if (entry && entry.state.encoding !== encoding) {
       this.drop(key);
       entry = undefined;
@@ -106,16 +110,33 @@ export class TokenModels extends Disposable {
     return entry.state;
   }
 
-  /** Resolves with the model once it is ready (now, or after the worker); rejects on failure. */
+  /**
+   * Resolves with the model once it is ready (now, or after the worker). Rejects when it fails, when
+   * the document is closed meanwhile, or (CancellationError) as soon as `token` is cancelled.
+   */
   async whenReady(document: vscode.TextDocument, token?: vscode.CancellationToken): Promise<{ model: DocumentTokens; encoding: EncodingName }> {
-    for (;;) {
-      const s = this.get(document);
-      if (s.kind === 'ready') return { model: s.model, encoding: s.encoding };
-      if (s.kind === 'error') throw new Error(s.message);
-      if (token?.isCancellationRequested) throw new vscode.CancellationError();
-      await nextEvent(this.onDidChange, (d) => d === document);
+    const cancel = signalOf(token);
+    try {
+      for (;;) {
+        const s = this.get(document);
+        if (s.kind === 'ready') return { model: s.model, encoding: s.encoding };
+        if (s.kind === 'error') throw new Error(s.message);
+        await nextEvent(this.onDidSettle, (d) => d === document, cancel.signal, () => new vscode.CancellationError());
+      }
+    } finally {
+      cancel.dispose();
     }
   }
+
+  /** onDidChange, and a model dropped (document closed, evicted, encoding changed): what `whenReady` waits for. */
+  private readonly onDidSettle: Event<vscode.TextDocument> = (listener) => {
+    const a = this.onDidChange(listener);
+    const b = this.dropped.event(listener);
+    return toDisposable(() => {
+      a.dispose();
+      b.dispose();
+    });
+  };
 
   /** The encoding that applies to `document` (undefined: the window's default). */
   encodingOf(document: vscode.TextDocument | undefined): EncodingName {
@@ -261,6 +282,7 @@ export class TokenModels extends Disposable {
     if (!entry) return;
     entry.abort?.abort();
     this.entries.delete(key);
+    this.dropped.fire(entry.document);
   }
 
   private evict(): void {

@@ -156,6 +156,15 @@ describe('incremental token model in the editor', () => {
     }
   });
 
+  it('builds no model for a closed document (it would never be dropped)', async () => {
+    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'closed before anyone asks\n'.repeat(20_000) });
+    await vscode.window.showTextDocument(doc);
+    assert.strictEqual(api.internal.modelState(doc).kind, 'building');
+    await closeActive(doc);
+    const after = api.internal.modelState(doc);
+    assert.deepStrictEqual([after.kind, after.kind === 'error' ? after.message : ''], ['error', 'the document is closed']);
+  });
+
   it('counts a CRLF document exactly', async () => {
     const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'line one\r\n\r\n  line two  \r\nend' });
     await vscode.window.showTextDocument(doc);

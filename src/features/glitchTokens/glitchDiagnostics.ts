@@ -6,6 +6,7 @@ import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glit
 import { glitchRewrites, type GlitchRewrite } from '../../core/glitch/glitchRewrites';
 import { GlitchTracker, type GlitchFinding } from '../../core/glitch/glitchTracker';
 import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
+import type { EncodingName } from '../../core/tokenizer/encodings';
 import type { GlitchSettings, GlitchSeverity, ScopedSettingSlice } from '../../configuration';
 import { threadCpuMs } from '../../common/threadCpu';
 import type { GlitchIndexes } from '../../services/glitchIndexes';
@@ -63,6 +64,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     private readonly models: TokenModels,
     private readonly indexes: GlitchIndexes,
     private readonly settings: ScopedSettingSlice<GlitchSettings>,
+    encoding: ScopedSettingSlice<EncodingName>,
     /** With its `[glitch]` prefix. */
     private readonly log: ILogger,
   ) {
@@ -83,6 +85,9 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     this._register(models.onDidChange((d) => this.refresh(d)));
     this._register(indexes.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document, true))));
     this._register(settings.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.refresh(d, true))));
+    // TokenModels reports the models it rebuilt for a new encoding; a tracked document whose model
+    // was evicted meanwhile (hidden) needs its findings redone too
+    this._register(encoding.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document))));
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.refresh(e.document))));
     this._register(
       vscode.workspace.onDidCloseTextDocument((d) => {
@@ -126,8 +131,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     this.log.trace(`${key}: ${tracker.findings.length} findings in ${(performance.now() - t0).toFixed(1)} ms`);
   }
 
-  private severityOf(info: GlitchInfo, document: vscode.TextDocument): GlitchSeverity {
-    const g = this.settings.of(document);
+  private severityOf(info: GlitchInfo, g: GlitchSettings): GlitchSeverity {
     const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
     const cap = CAP[info.strength];
     return RANK[setting] < RANK[cap] ? setting : cap;
@@ -136,11 +140,12 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private publish(t: Tracked): void {
     const doc = t.document;
     if (doc.isClosed) return;
+    const settings = this.settings.of(doc);
     const kept: { f: GlitchFinding; range: vscode.Range; severity: Exclude<GlitchSeverity, 'off'> }[] = [];
     const shape: string[] = [];
     const pub: PublishedFinding[] = [];
     for (const f of t.tracker.findings) {
-      const severity = this.severityOf(f.info, doc);
+      const severity = this.severityOf(f.info, settings);
       if (severity === 'off') continue;
       const range = new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end));
       kept.push({ f, range, severity });
@@ -165,7 +170,8 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
 
   private findingAt(document: vscode.TextDocument, offset: number): GlitchFinding | undefined {
     const t = this.tracked.get(document.uri.toString());
-    return t?.tracker.findings.find((f) => f.start <= offset && offset < f.end && this.severityOf(f.info, document) !== 'off');
+    const settings = this.settings.of(document);
+    return t?.tracker.findings.find((f) => f.start <= offset && offset < f.end && this.severityOf(f.info, settings) !== 'off');
   }
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {

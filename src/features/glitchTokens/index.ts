@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { withComponent, type ILogger } from '../../common/logger';
 import type { GlitchSettings, ScopedSettingSlice } from '../../configuration';
 import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
+import type { EncodingName } from '../../core/tokenizer/encodings';
 import type { BackendService } from '../../services/backendService';
 import type { GlitchIndexes } from '../../services/glitchIndexes';
 import type { TokenModels } from '../../services/tokenModels';
@@ -26,9 +27,10 @@ export function register(
   backend: BackendService,
   background: BackgroundTokenizer,
   settings: ScopedSettingSlice<GlitchSettings>,
+  encoding: ScopedSettingSlice<EncodingName>,
   logger: ILogger,
 ): Feature<GlitchTokensApi> {
-  const diagnostics = new GlitchDiagnostics(models, indexes, settings, withComponent(logger, 'glitch'));
+  const diagnostics = new GlitchDiagnostics(models, indexes, settings, encoding, withComponent(logger, 'glitch'));
   const candidates = new ModelCandidates(backend, indexes, context, context.asAbsolutePath('dist/modelAnalysisProcess.js'), logger);
   return feature(
     { diagnostics },

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
 import { raceAbort } from '../../../common/async';
-import { BackendError, type BackendErrorCode } from '../../../common/errors';
+import { asBackendErrorCode, BackendError } from '../../../common/errors';
 import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../../common/requestChannel';
 import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
@@ -208,7 +208,8 @@ export class LocalBackend implements CompletionBackend {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const channel = new RequestChannel<LocalRequest, LocalResult, number>(childProcessTransport(child), {
       abortError: cancelled,
-      replyError: (code, message) => new BackendError(code as BackendErrorCode, message),
+      // the status bar has a state for each known code; anything else is the engine refusing the model
+      replyError: (code, message) => new BackendError(asBackendErrorCode(code, 'model-corrupt'), message),
       exitError: (exit) => {
         if (exit.error) return new BackendError('engine-crashed', `llama.cpp process failed: ${exit.error.message}`, { cause: exit.error });
         const tail = stderrSummary(exit, 3);
