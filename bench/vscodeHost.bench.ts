@@ -38,7 +38,7 @@ const suite: BenchSuite = {
       { env: { ...process.env, TOKENSCOPE_BENCH_RESULT: result, TOKENSCOPE_BENCH_FILE: file }, encoding: 'utf8' },
     );
     if (!fs.existsSync(result)) throw new Error(`extension-host benchmark failed:\n${r.stdout}\n${r.stderr}`);
-    const data = JSON.parse(fs.readFileSync(result, 'utf8')) as { refreshMs: number[]; cpuMs: number[]; glitchMs: number[]; glitchCpuMs: number[]; glitchFindings: number; phases: number[][]; overlapsGc: boolean[]; gcPauses: number[]; rssBaselineMb: number; rssMb: number; tokens: number };
+    const data = JSON.parse(fs.readFileSync(result, 'utf8')) as { open: { worstStallMs: number; readyMs: number; scannedMs: number }; refreshMs: number[]; cpuMs: number[]; glitchMs: number[]; glitchCpuMs: number[]; glitchFindings: number; phases: number[][]; overlapsGc: boolean[]; gcPauses: number[]; rssBaselineMb: number; rssMb: number; tokens: number };
     fs.rmSync(dir, { recursive: true, force: true });
     const p99 = percentile(data.refreshMs, 99);
     if (data.cpuMs.length !== data.refreshMs.length) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
@@ -77,6 +77,14 @@ const suite: BenchSuite = {
         target: '≤ 5 ms',
         met: gP99 <= 5,
         note: `wall time in the extension host per update (tracker + publishing ${data.glitchFindings} diagnostics); thread CPU mean ${gCpu.toFixed(2)} ms`,
+      },
+      {
+        id: 'decorations.open.hoststall.10mb',
+        value: data.open.worstStallMs,
+        unit: 'ms',
+        target: '≤ 50 ms',
+        met: data.open.worstStallMs <= 50,
+        note: `longest gap between 2 ms timer ticks on the extension-host thread from opening the file to its model ready (${(data.open.readyMs / 1000).toFixed(2)} s) and its glitch scan done (${(data.open.scannedMs / 1000).toFixed(2)} s); includes VS Code's own work for a 10 MB document`,
       },
       { id: 'decorations.hostrss', value: data.rssMb, unit: 'MB', note: `extension host process (all extensions); ${data.rssBaselineMb.toFixed(0)} MB before the 10 MB file was opened` },
     ];

@@ -40,6 +40,8 @@ export interface TokenscopeApi {
     inspector(): InspectorRendered | undefined;
     glitchFindings(document: vscode.TextDocument): readonly PublishedFinding[];
     glitchHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined;
+    /** Whether the glitch scan of the document has covered all of it (it runs in slices). */
+    glitchScanComplete(document: vscode.TextDocument): boolean;
     glitchLastUpdate(): { readonly version: number; readonly ms: number; readonly cpuMs: number | undefined } | undefined;
     backendState(): BackendState;
     onDidChangeBackendState: vscode.Event<BackendState>;
@@ -93,6 +95,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       inspector: () => panel.api.lastRendered,
       glitchFindings: (d) => glitch.api.diagnostics.findings(d),
       glitchHover: (d, p) => glitch.api.diagnostics.provideHover(d, p),
+      glitchScanComplete: (d) => glitch.api.diagnostics.scanComplete(d),
       glitchLastUpdate: () => glitch.api.diagnostics.lastUpdate,
       backendState: () => backend.state,
       onDidChangeBackendState: backend.onDidChangeState,

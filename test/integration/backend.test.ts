@@ -20,7 +20,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import type { BackendState } from '../../src/services/backendService';
 import { closedPort, startFakeServer } from '../support/fakeServers';
 import { ensureVocabs, vocabPath } from '../unit/core/gguf/vocabFixtures';
-import { activateExtension, waitFor } from './helpers';
+import { activateExtension, waitFor, openUntitled } from './helpers';
 
 /**
  * The error's stable code. The extension runs from its esbuild bundle and this test from tsc's
@@ -72,7 +72,7 @@ describe('completion backend', function () {
     assert.match(api.internal.backendStatusBar().tooltip, /ready/);
 
     // "Compare Encodings" now includes the loaded model's own tokenizer
-    const doc = await vscode.workspace.openTextDocument({ language: 'python', content: 'def add(a, b):\n    return a + b\n' });
+    const doc = await openUntitled({ language: 'python', content: 'def add(a, b):\n    return a + b\n' });
     await vscode.window.showTextDocument(doc);
     const cmp = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
     assert.strictEqual(cmp.model?.name, 'tokenscope-fim-tiny');

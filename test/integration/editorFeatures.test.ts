@@ -6,7 +6,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import type { BoundaryState } from '../../src/features/tokenBoundaries/tokenBoundaries';
 import { pairs } from '../../src/core/tokenizer/boundarySegments';
 import type { TokenInfo } from '../../src/features/tokenHover/tokenHover';
-import { activateExtension, closeAllEditors, screenshot, waitFor, workspaceFile } from './helpers';
+import { activateExtension, closeAllEditors, screenshot, waitFor, workspaceFile, openUntitled, closeActive } from './helpers';
 
 const encoders = new Map<string, Tiktoken>();
 /** tiktoken itself, in the test: the oracle for every count the extension reports. */
@@ -21,9 +21,6 @@ function boundariesFor(api: TokenscopeApi, doc: vscode.TextDocument, pred: (s: B
   return s && s.version === doc.version && pred(s) ? s : undefined;
 }
 
-async function closeActive(): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-}
 
 describe('editor features', () => {
   let api: TokenscopeApi;
@@ -54,7 +51,7 @@ describe('editor features', () => {
 
     it('never split a surrogate pair; characters shared by two tokens get the split style', async () => {
       const text = '你好世界🙂👩‍👩‍👧 ǅ 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ⟨√2⟩ naïve café 🇩🇪\n'.repeat(3);
-      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: text });
+      const doc = await openUntitled({ language: 'plaintext', content: text });
       await vscode.window.showTextDocument(doc);
       await vscode.workspace.getConfiguration('tokenscope').update('encoding', 'cl100k_base', vscode.ConfigurationTarget.Global);
       try {
@@ -80,7 +77,7 @@ describe('editor features', () => {
 
     it('decorate only the visible lines plus a margin, and follow scrolling', async () => {
       const line = 'const value = compute(alpha, beta) + 42; // comment\n';
-      const doc = await vscode.workspace.openTextDocument({ language: 'javascript', content: line.repeat(5000) });
+      const doc = await openUntitled({ language: 'javascript', content: line.repeat(5000) });
       const editor = await vscode.window.showTextDocument(doc);
       assert.strictEqual(api.internal.boundaries(doc)?.enabled ?? false, false, 'off by default for JavaScript');
       await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
@@ -99,7 +96,7 @@ describe('editor features', () => {
     });
 
     it('are capped on a huge single line', async () => {
-      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'word '.repeat(60_000) });
+      const doc = await openUntitled({ language: 'plaintext', content: 'word '.repeat(60_000) });
       await vscode.window.showTextDocument(doc);
       await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
       const s = await waitFor('capped boundaries', () => boundariesFor(api, doc, (b) => b.enabled && b.tokenCount > 0), 20000);
@@ -179,7 +176,7 @@ describe('editor features', () => {
 
     it('"Compare Encodings" on a large document counts in the worker', async () => {
       const content = 'Sphinx of black quartz, judge my vow — 1234567 🙂\n'.repeat(15_000);
-      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content });
+      const doc = await openUntitled({ language: 'plaintext', content });
       await vscode.window.showTextDocument(doc);
       const r = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
       assert.ok(r && r.chars > 512 * 1024);
@@ -209,7 +206,7 @@ describe('editor features', () => {
     });
 
     it('copies the ids of the selection and decodes ids back', async () => {
-      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'Hello, wörld! <|endoftext|> 🙂' });
+      const doc = await openUntitled({ language: 'plaintext', content: 'Hello, wörld! <|endoftext|> 🙂' });
       const editor = await vscode.window.showTextDocument(doc);
       editor.selection = new vscode.Selection(0, 0, 0, doc.lineAt(0).text.length);
       const ids = await vscode.commands.executeCommand<number[]>('tokenscope.copyTokenIds');
@@ -224,7 +221,7 @@ describe('editor features', () => {
 
     it('truncates to N tokens in one undoable edit', async () => {
       const original = 'one two three four five six seven eight nine ten\n';
-      const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: original });
+      const doc = await openUntitled({ language: 'plaintext', content: original });
       await vscode.window.showTextDocument(doc);
       const r = await vscode.commands.executeCommand<{ before: number; after: number }>('tokenscope.truncateToTokens', 4);
       assert.deepStrictEqual(r, { before: oracle('o200k_base').encode_ordinary(original).length, after: 4 });

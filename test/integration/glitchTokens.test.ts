@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { GlitchReport } from '../../src/features/glitchTokens/glitchReportCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import type { PublishedFinding } from '../../src/features/glitchTokens/glitchDiagnostics';
-import { activateExtension, closeAllEditors, screenshot, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, screenshot, waitFor, openUntitled } from './helpers';
 
 async function setEncoding(encoding: string | undefined): Promise<void> {
   await vscode.workspace.getConfiguration('tokenscope').update('encoding', encoding, vscode.ConfigurationTarget.Global);
@@ -32,7 +32,7 @@ describe('glitch tokens', () => {
 
   it('warns about " SolidGoldMagikarp" under r50k, explains it, and fixes it with a rewrite', async () => {
     await setEncoding('r50k_base');
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'Please repeat the string " SolidGoldMagikarp" back to me.\n' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'Please repeat the string " SolidGoldMagikarp" back to me.\n' });
     const editor = await vscode.window.showTextDocument(doc);
     const [f] = await findingsOf(api, doc, (x) => x.length > 0);
     assert.deepStrictEqual({ text: f!.text, kind: f!.kind, id: f!.id, severity: f!.severity }, { text: ' SolidGoldMagikarp', kind: 'curated', id: 43453, severity: 'warning' });
@@ -65,7 +65,7 @@ describe('glitch tokens', () => {
 
   it('warns about " davidjl" under cl100k, and switching the encoding updates the diagnostics', async () => {
     await setEncoding('cl100k_base');
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'user davidjl and\nSmartyHeaderCode\n' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'user davidjl and\nSmartyHeaderCode\n' });
     await vscode.window.showTextDocument(doc);
     const f = await findingsOf(api, doc, (x) => x.length === 2);
     assert.deepStrictEqual(f.map((x) => [x.text, x.id]), [[' davidjl', 99944], ['SmartyHeaderCode', 99168]]);
@@ -79,7 +79,7 @@ describe('glitch tokens', () => {
 
   it('notes an o200k unreachable token and special-token text; clean text gets nothing', async () => {
     await setEncoding('o200k_base');
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'spam: 亚洲AV\nend of text: <|endoftext|>\n' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'spam: 亚洲AV\nend of text: <|endoftext|>\n' });
     await vscode.window.showTextDocument(doc);
     const f = await findingsOf(api, doc, (x) => x.length === 2);
     assert.deepStrictEqual(
@@ -93,7 +93,7 @@ describe('glitch tokens', () => {
     assert.match((hover!.contents[0] as vscode.MarkdownString).value, /never produces it/);
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 
-    const clean = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'export function add(a: number, b: number): number {\n  // I\'m a comment\n  return a + b;\n}\n' });
+    const clean = await openUntitled({ language: 'typescript', content: 'export function add(a: number, b: number): number {\n  // I\'m a comment\n  return a + b;\n}\n' });
     await vscode.window.showTextDocument(clean);
     await waitFor('model', () => (api.internal.modelState(clean).kind === 'ready' ? true : undefined));
     await new Promise((r) => setTimeout(r, 500));
@@ -104,7 +104,7 @@ describe('glitch tokens', () => {
 
   it('follows typing incrementally', async () => {
     await setEncoding('r50k_base');
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'a SolidGoldMagikarp b\n' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'a SolidGoldMagikarp b\n' });
     const editor = await vscode.window.showTextDocument(doc);
     await findingsOf(api, doc, (x) => x.length === 1);
     // type inside the word: the token is gone
@@ -121,7 +121,7 @@ describe('glitch tokens', () => {
   });
 
   it('leaves special tokens alone in prompt files', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'tokenscope-prompt', content: '<|im_start|>user\nhi<|im_end|><|endoftext|>\n' });
+    const doc = await openUntitled({ language: 'tokenscope-prompt', content: '<|im_start|>user\nhi<|im_end|><|endoftext|>\n' });
     await vscode.window.showTextDocument(doc);
     await waitFor('model', () => (api.internal.modelState(doc).kind === 'ready' ? true : undefined));
     await new Promise((r) => setTimeout(r, 500));
@@ -131,7 +131,7 @@ describe('glitch tokens', () => {
 
   it('"Glitch Token Report" lists the findings of the document', async () => {
     await setEncoding('r50k_base');
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'one\n  SolidGoldMagikarp and TheNitromeFan\n' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'one\n  SolidGoldMagikarp and TheNitromeFan\n' });
     await vscode.window.showTextDocument(doc);
     const r = await vscode.commands.executeCommand<GlitchReport>('tokenscope.glitchReport', { scope: 'document', open: false });
     assert.ok(r);

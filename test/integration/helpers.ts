@@ -62,3 +62,27 @@ export async function screenshot(name: string): Promise<string | undefined> {
 export async function closeAllEditors(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
+
+/**
+ * Opens a new untitled document with `content`. VS Code names untitled documents Untitled-1, -2, …
+ * and reuses a name once its editor closes, but the extension host drops the old document a little
+ * later; until then `openTextDocument` hands back the old document (with the old text). So: if the
+ * document we get is not ours, wait until the host has dropped it and ask again.
+ */
+export async function openUntitled(options: { language?: string; content: string }): Promise<vscode.TextDocument> {
+  for (let attempt = 0; ; attempt++) {
+    const doc = await vscode.workspace.openTextDocument(options);
+    if (doc.getText() === options.content || attempt === 20) return doc;
+    await waitFor(`stale ${doc.uri.toString()} dropped`, () => (doc.isClosed ? true : undefined));
+  }
+}
+
+/**
+ * Reverts and closes the active editor; for an untitled document, waits until the extension host
+ * has dropped it, so that the next untitled document does not get it back (see openUntitled).
+ */
+export async function closeActive(doc?: vscode.TextDocument): Promise<void> {
+  const active = doc ?? vscode.window.activeTextEditor?.document;
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  if (active?.isUntitled) await waitFor(`${active.uri.toString()} closed`, () => (active.isClosed ? true : undefined));
+}

@@ -9,7 +9,7 @@ import * as vscode from 'vscode';
 import type { GlitchReport } from '../../src/features/glitchTokens/glitchReportCommand';
 import type { ModelAnalysis } from '../../src/core/glitch/modelAnalysisProtocol';
 import type { TokenscopeApi } from '../../src/extension';
-import { activateExtension, closeAllEditors, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, waitFor, openUntitled } from './helpers';
 
 describe('under-trained tokens of the local model', function () {
   this.timeout(120000);
@@ -25,7 +25,7 @@ describe('under-trained tokens of the local model', function () {
     const editorCandidates = await waitFor('candidates in the glitch index', () => (api.internal.modelCandidates().length ? api.internal.modelCandidates() : undefined));
     const c = editorCandidates[0]!;
     assert.ok(a.candidates.some((x) => x.id === c.id && x.text === c.text));
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: `A line with the token${c.text} in it.\n` });
+    const doc = await openUntitled({ language: 'plaintext', content: `A line with the token${c.text} in it.\n` });
     await vscode.window.showTextDocument(doc);
     const f = await waitFor('a model finding', () => api.internal.glitchFindings(doc).find((x) => x.kind === 'model'));
     assert.strictEqual(f.text, c.text);

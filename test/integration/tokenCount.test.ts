@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { CountTokensResult } from '../../src/features/tokenCount/countTokensCommand';
 import type { TokenscopeApi } from '../../src/extension';
 import type { TokenCountSnapshot } from '../../src/features/tokenCount/tokenCountStatus';
-import { activateExtension, closeAllEditors, screenshot, waitFor, workspaceFile } from './helpers';
+import { activateExtension, closeAllEditors, screenshot, waitFor, workspaceFile, openUntitled } from './helpers';
 
 // The oracle is tiktoken itself, loaded here in the test, independent of the extension's bundle.
 const oracle = get_encoding('o200k_base');
@@ -73,7 +73,7 @@ describe('token count (status bar + command)', () => {
   });
 
   it('counts special-token strings as text and follows edits', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'start <|endoftext|> <|fim_prefix|>' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'start <|endoftext|> <|fim_prefix|>' });
     const editor = await vscode.window.showTextDocument(doc);
     const first = await waitFor('first count', () => counted(api, doc.uri));
     assert.strictEqual(first.documentTokens, countO200k(doc.getText()));

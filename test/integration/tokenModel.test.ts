@@ -6,7 +6,7 @@ import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
 import type { VerifyResult } from '../../src/features/tokenCount/verifyWithTiktokenCommand';
 import type { TokenscopeApi } from '../../src/extension';
-import { activateExtension, closeAllEditors, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, waitFor, openUntitled, closeActive } from './helpers';
 
 // The oracle: tiktoken itself, in the test, independent of the extension.
 const oracle = get_encoding('o200k_base');
@@ -35,17 +35,6 @@ class Rng {
 
 const INSERTS = ['a', ' ', '\n', '\r\n', '    ', 'return x;', '🙂', '👩‍👩‍👧', 'é', '中文', "'s", '<|endoftext|>', '\t', '1234', '}', '// x\n'];
 
-/**
- * Reverts and closes the active editor. For an untitled document it then waits until the extension
- * host has dropped it: until then a new untitled document can be given the same URI (Untitled-1) and
- * `openTextDocument` returns the old one. (A file's document stays open in the host for a while
- * after its editor closes; VS Code keeps its model.)
- */
-async function closeActive(doc: vscode.TextDocument): Promise<void> {
-  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  if (doc.isUntitled) await waitFor(`${doc.uri.toString()} closed`, () => (doc.isClosed ? true : undefined));
-}
-
 describe('incremental token model in the editor', () => {
   let api: TokenscopeApi;
   before(async () => {
@@ -55,7 +44,7 @@ describe('incremental token model in the editor', () => {
   after(() => oracle.free());
 
   it('stays exact through 300 random edits typed into an editor', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'typescript', content: 'function f(a, b) {\n  return a + b;\n}\n'.repeat(20) });
+    const doc = await openUntitled({ language: 'typescript', content: 'function f(a, b) {\n  return a + b;\n}\n'.repeat(20) });
     const editor = await vscode.window.showTextDocument(doc);
     await waitFor('model', () => modelIds(api, doc));
     const rng = new Rng(42);
@@ -79,7 +68,7 @@ describe('incremental token model in the editor', () => {
   });
 
   it('handles multi-cursor edits (several changes in one event), undo and redo', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'alpha beta gamma\n'.repeat(50) });
+    const doc = await openUntitled({ language: 'plaintext', content: 'alpha beta gamma\n'.repeat(50) });
     const editor = await vscode.window.showTextDocument(doc);
     await waitFor('model', () => modelIds(api, doc));
     let changes = 0;
@@ -105,7 +94,7 @@ describe('incremental token model in the editor', () => {
     await closeActive(doc);
   });
 
-  it('tokenizes a 3 MB document in the worker, keeps the host responsive, replays edits made meanwhile', async () => {
+  it('tokenizes a 3 MB document in the worker, replays edits made meanwhile, scans it for glitch tokens in slices', async () => {
     const line = '    const value = compute(alpha, beta) + 42; // naïve 🙂\n';
     const content = line.repeat(Math.ceil(3_000_000 / line.length));
     // A file, not an untitled document: the edits below make it dirty, and VS Code backs a dirty
@@ -117,38 +106,22 @@ describe('incremental token model in the editor', () => {
     fs.writeFileSync(file, content);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const editor = await vscode.window.showTextDocument(doc);
-    // From here on, the extension's work: starting the worker, replaying edits, adopting the result.
-    let worst = 0;
-    let last = performance.now();
-    const timer = setInterval(() => {
-      const now = performance.now();
-      worst = Math.max(worst, now - last);
-      last = now;
-    }, 5);
-    const t0 = performance.now();
-    let phase = '';
+    // How long the host thread stalls meanwhile is a benchmark (decorations.open.hoststall.10mb),
+    // not a test: a test waits for states. The states that show the work is off the host: the
+    // model is still building when the editor is shown, and edits made meanwhile are replayed.
     try {
-      phase = 'first state';
       const first = api.internal.modelState(doc);
       assert.strictEqual(first.kind, 'building', 'a 3 MB document must be tokenized in the background');
-      phase = 'edits while building';
       await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'let extra = "<|endoftext|>";\n'));
       await editor.edit((e) => e.delete(new vscode.Range(5, 0, 6, 0)));
-      phase = 'waiting for the worker';
       await waitFor('status of the large document', () => {
         const c = api.internal.tokenCount();
         return c.kind === 'counted' && c.version === doc.version ? c : undefined;
-      }, 30000);
-    } finally {
-      clearInterval(timer);
-    }
-    const took = performance.now() - t0;
-    // Relative, so that a loaded machine does not make it flaky: tokenizing 3 MB on this thread
-    // would stall the timer for about the whole time; in the worker the host only posts the text
-    // and adopts the result.
-    try {
-      assert.ok(worst < took * 0.5, `the host stalled ${worst.toFixed(0)} ms of ${took.toFixed(0)} ms (${phase})`);
+      }, 60000);
       assertModelExact(api, doc, 'large document after replay');
+      // the glitch scan of 3 MB runs in slices and ends with the special-token text typed above
+      const found = await waitFor('glitch scan of the large document', () => (api.internal.glitchScanComplete(doc) ? api.internal.glitchFindings(doc) : undefined), 60000);
+      assert.deepStrictEqual(found.map((f) => [f.start, f.kind]), [[doc.getText().indexOf('<|endoftext|>'), 'specialText']]);
     } finally {
       // a failure here must not leave a 3 MB editor open for the tests after it
       await closeActive(doc);
@@ -157,7 +130,7 @@ describe('incremental token model in the editor', () => {
   });
 
   it('builds no model for a closed document (it would never be dropped)', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'closed before anyone asks\n'.repeat(20_000) });
+    const doc = await openUntitled({ language: 'plaintext', content: 'closed before anyone asks\n'.repeat(20_000) });
     await vscode.window.showTextDocument(doc);
     assert.strictEqual(api.internal.modelState(doc).kind, 'building');
     await closeActive(doc);
@@ -166,7 +139,7 @@ describe('incremental token model in the editor', () => {
   });
 
   it('counts a CRLF document exactly', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'plaintext', content: 'line one\r\n\r\n  line two  \r\nend' });
+    const doc = await openUntitled({ language: 'plaintext', content: 'line one\r\n\r\n  line two  \r\nend' });
     await vscode.window.showTextDocument(doc);
     assert.ok(doc.getText().includes('\r\n'), `no CRLF in ${JSON.stringify({ uri: doc.uri.toString(), eol: doc.eol, closed: doc.isClosed, text: doc.getText().slice(0, 60), length: doc.getText().length })}`);
     await waitFor('model', () => modelIds(api, doc));
@@ -175,7 +148,7 @@ describe('incremental token model in the editor', () => {
   });
 
   it('"Verify Token Count with tiktoken" finds the model identical to tiktoken', async () => {
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: '# Title\n\nSome *markdown* with `code`, 1234567 and <|im_start|> 🙂.\n' });
+    const doc = await openUntitled({ language: 'markdown', content: '# Title\n\nSome *markdown* with `code`, 1234567 and <|im_start|> 🙂.\n' });
     await vscode.window.showTextDocument(doc);
     const r = await vscode.commands.executeCommand<VerifyResult>('tokenscope.verifyWithTiktoken');
     assert.ok(r, 'no result');

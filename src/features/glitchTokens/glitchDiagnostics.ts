@@ -26,7 +26,17 @@ interface Tracked {
    * which re-renders its markers: the bulk of an update's cost (benchmark glitch.diagnostics.*).
    */
   shape?: string;
+  /** The next slice of the first scan, while it is incomplete. */
+  nextSlice?: NodeJS.Immediate;
 }
+
+/**
+ * The first scan runs in slices of SCAN_SLICE_CHARS UTF-16 units (about 1–3 ms each, see
+ * GlitchTracker), yielding the host thread every SCAN_BUDGET_MS: a 3 MB document scanned in one go
+ * blocked it for 80–250 ms. A document of one slice is still scanned and published synchronously.
+ */
+const SCAN_SLICE_CHARS = 32_768;
+const SCAN_BUDGET_MS = 8;
 
 /** A finding as published, for tests and the report. */
 export interface PublishedFinding {
@@ -76,6 +86,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
         const t0 = performance.now();
         const c0 = threadCpuMs();
         t.tracker.applyEdits(e.edits);
+        if (!t.tracker.complete) return; // the scan publishes when it finishes
         this.publish(t);
         const c1 = threadCpuMs();
         this.lastUpdate = { version: e.document.version, ms: performance.now() - t0, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
@@ -83,27 +94,39 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     );
     // After onDidEdit: a rebuilt model (new object), a first model, or a model that became ready.
     this._register(models.onDidChange((d) => this.refresh(d)));
-    this._register(indexes.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document, true))));
+    this._register(indexes.onDidChange(() => [...this.tracked.values()].forEach((t) => this.refresh(t.document, true))));
     this._register(settings.onDidChange(() => vscode.workspace.textDocuments.forEach((d) => this.refresh(d, true))));
     // TokenModels reports the models it rebuilt for a new encoding; a tracked document whose model
     // was evicted meanwhile (hidden) needs its findings redone too
-    this._register(encoding.onDidChange(() => this.tracked.forEach((t) => this.refresh(t.document))));
+    this._register(encoding.onDidChange(() => [...this.tracked.values()].forEach((t) => this.refresh(t.document))));
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.refresh(e.document))));
     this._register(
       vscode.workspace.onDidCloseTextDocument((d) => {
-        this.tracked.delete(d.uri.toString());
+        this.untrack(d.uri.toString());
         this.published.delete(d.uri.toString());
         this.collection.delete(d.uri);
       }),
     );
     this._register(vscode.languages.registerHoverProvider({ scheme: '*' }, this));
     this._register(vscode.languages.registerCodeActionsProvider({ scheme: '*' }, this, { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] }));
+    this._register({ dispose: () => [...this.tracked.keys()].forEach((k) => this.untrack(k)) });
     vscode.window.visibleTextEditors.forEach((e) => this.refresh(e.document));
+  }
+
+  private untrack(key: string): boolean {
+    const t = this.tracked.get(key);
+    if (t?.nextSlice) clearImmediate(t.nextSlice);
+    return this.tracked.delete(key);
   }
 
   /** What is published for a document (tests, report). */
   findings(document: vscode.TextDocument): readonly PublishedFinding[] {
     return this.published.get(document.uri.toString()) ?? [];
+  }
+
+  /** Whether the document is tracked and its first scan is done (tests, benchmark). */
+  scanComplete(document: vscode.TextDocument): boolean {
+    return this.tracked.get(document.uri.toString())?.tracker.complete ?? false;
   }
 
   /** (Re)starts tracking a document when its model or index changed; `force` rebuilds even if unchanged. */
@@ -112,7 +135,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     if (document.isClosed) return;
     const visible = vscode.window.visibleTextEditors.some((e) => e.document === document);
     if (!this.settings.of(document).enabled || (!visible && !this.tracked.has(key))) {
-      if (this.tracked.delete(key) || this.published.has(key)) {
+      if (this.untrack(key) || this.published.has(key)) {
         this.published.delete(key);
         this.collection.delete(document.uri);
       }
@@ -123,12 +146,29 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     const index = this.indexes.get(state.encoding);
     const t = this.tracked.get(key);
     if (t && !force && t.model === state.model && t.index === index) return;
-    const t0 = performance.now();
-    const tracker = new GlitchTracker(index, state.model);
-    const entry: Tracked = { document, model: state.model, index, tracker };
+    // overwrite, not delete + set: a re-inserted key would be visited again by a forEach over `tracked` in progress
+    if (t?.nextSlice) clearImmediate(t.nextSlice);
+    const entry: Tracked = { document, model: state.model, index, tracker: GlitchTracker.deferred(index, state.model) };
     this.tracked.set(key, entry);
-    this.publish(entry);
-    this.log.trace(`${key}: ${tracker.findings.length} findings in ${(performance.now() - t0).toFixed(1)} ms`);
+    this.scanSlices(key, entry, performance.now(), 0);
+  }
+
+  /** Runs the first scan for SCAN_BUDGET_MS, then yields; publishes when it is complete. */
+  private scanSlices(key: string, t: Tracked, startedAt: number, slices: number): void {
+    t.nextSlice = undefined;
+    if (this.tracked.get(key) !== t || t.document.isClosed) return;
+    const t0 = performance.now();
+    let done = false;
+    while (!done && performance.now() - t0 < SCAN_BUDGET_MS) {
+      done = t.tracker.scanMore(SCAN_SLICE_CHARS);
+      slices++;
+    }
+    if (!done) {
+      t.nextSlice = setImmediate(() => this.scanSlices(key, t, startedAt, slices));
+      return;
+    }
+    this.publish(t);
+    this.log.trace(`${key}: ${t.tracker.findings.length} findings, ${slices} slices in ${(performance.now() - startedAt).toFixed(1)} ms`);
   }
 
   private severityOf(info: GlitchInfo, g: GlitchSettings): GlitchSeverity {

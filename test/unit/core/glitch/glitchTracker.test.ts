@@ -70,4 +70,40 @@ describe('core/glitch: index and incremental tracker', () => {
     }
     assert.ok(tracker.findings.length > 0, 'the random text keeps some findings');
   });
+
+  it('scans in slices with edits in between and ends equal to a full scan', () => {
+    const tok = fastTokenizer('r50k_base');
+    const ix = indexFor('r50k_base');
+    const inserts = [' SolidGoldMagikarp', ' petertodd', '<|endoftext|>', 'x', ' ', '\n', 'Gold', ' Solid', 'Magikarp', 'hello world '];
+    for (let seed = 1; seed <= 40; seed++) {
+      const rng = new Rng(seed);
+      let text = '';
+      for (let i = 0; i < 200; i++) text += inserts[rng.int(inserts.length)];
+      const doc = DocumentTokens.build(tok, text, { blockTarget: 64 });
+      const tracker = GlitchTracker.deferred(ix, doc);
+      assert.strictEqual(tracker.complete, false);
+      let steps = 0;
+      for (;;) {
+        // an edit anywhere: before, across or behind the frontier
+        const len = doc.length;
+        const offset = rng.int(len + 1);
+        const del = Math.min(len - offset, rng.int(3) === 0 ? rng.int(30) : 0);
+        const ins = rng.int(3) === 0 ? '' : inserts[rng.int(inserts.length)]!;
+        const stats = doc.applyEdit(offset, del, ins);
+        tracker.applyEdits([{ offset, deleteLength: del, insertLength: ins.length, relexStart: stats.relexStart, relexEnd: stats.relexEnd }]);
+        steps++;
+        if (tracker.scanMore(1 + rng.int(120))) break;
+      }
+      assert.ok(steps > 3, `seed ${seed}: the scan took ${steps} slices`);
+      const full = new GlitchTracker(ix, doc);
+      assert.deepStrictEqual(tracker.findings.map(key), full.findings.map(key), `seed ${seed}`);
+    }
+  });
+
+  it('an empty document is complete after one slice', () => {
+    const t = GlitchTracker.deferred(indexFor('r50k_base'), DocumentTokens.build(fastTokenizer('r50k_base'), ''));
+    assert.strictEqual(t.complete, false);
+    assert.strictEqual(t.scanMore(100), true);
+    assert.deepStrictEqual(t.findings, []);
+  });
 });
