@@ -112,9 +112,10 @@ export async function run(): Promise<void> {
     const s = api.internal.modelState(doc);
     return s.kind === 'ready' && s.encoding === 'r50k_base' ? true : undefined;
   }, 120000);
+  // the scan of the r50k model (in slices) must be done: until then edits publish nothing
   const glitchFindings = await waitFor('glitch findings', () => {
     const f = api.internal.glitchFindings(doc);
-    return f.length > 0 ? f.length : undefined;
+    return api.internal.glitchScanComplete(doc) && f.length > 0 ? f.length : undefined;
   }, 60000);
   console.log(`[bench] ${glitchFindings} glitch findings`);
   const glitchMs: number[] = [];

@@ -28,9 +28,17 @@ export interface InfillRequest {
   readonly temperature: number;
   readonly stop?: readonly string[];
   readonly signal?: AbortSignal;
+  /**
+   * Token healing when the cursor splits a token: 'classic' cuts the unstable tail of the prefix and
+   * re-produces its bytes under a byte mask (backends with token-level control; others fall back
+   * to text level). Default 'off'.
+   */
+  readonly healing?: HealingMode;
   /** Called with each new piece of text as it streams. */
   readonly onText?: (chunk: string) => void;
 }
+
+export type HealingMode = 'off' | 'classic';
 
 export type StopReason = 'eos' | 'limit' | 'stop' | 'aborted';
 
@@ -44,6 +52,10 @@ export interface InfillResult {
   /** Wall time to the first generated token and in total (ms), measured by the client. */
   readonly firstTokenMs?: number;
   readonly totalMs: number;
+  /** Bytes of the prefix that healing cut and generation re-produced (stripped from `text`). */
+  readonly healedBytes?: number;
+  /** Time the masked steps took (ms). */
+  readonly healMs?: number;
 }
 
 export type BackendHealth =

@@ -5,6 +5,7 @@ import { asBackendErrorCode, BackendError } from '../../../common/errors';
 import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../../common/requestChannel';
 import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
+import { HealedTextDecoder } from '../../completion/heal/healedTextDecoder';
 import { Collector } from '../collector';
 import { FIM_TEMPLATES } from '../fimTemplates';
 import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
@@ -116,43 +117,54 @@ export class LocalBackend implements CompletionBackend {
 
   /** The FIM prompt as token ids (markers as single tokens, text tokenized exactly as llama.cpp would). */
   fimPrompt(prefix: string, suffix: string): number[] {
+    return this.fimPromptAt(prefix, suffix).prompt;
+  }
+
+  /** The FIM prompt and the index where the prefix's tokens end (the cursor; healing cuts before it). */
+  fimPromptAt(prefix: string, suffix: string): { prompt: number[]; cursorAt: number } {
     const f = this.info.fim;
     const pre = Array.from(this.tokenizer.encode(prefix));
     const suf = Array.from(this.tokenizer.encode(suffix));
-    return f.order === 'psm' ? [f.prefix, ...pre, f.suffix, ...suf, f.middle] : [f.suffix, ...suf, f.prefix, ...pre];
+    return f.order === 'psm'
+      ? { prompt: [f.prefix, ...pre, f.suffix, ...suf, f.middle], cursorAt: 1 + pre.length }
+      : { prompt: [f.suffix, ...suf, f.prefix, ...pre], cursorAt: 2 + suf.length + pre.length };
   }
 
   async infill(req: InfillRequest): Promise<InfillResult> {
-    const prompt = this.fimPrompt(req.prefix, req.suffix);
+    const { prompt, cursorAt } = this.fimPromptAt(req.prefix, req.suffix);
     // end-of-generation tokens stop generation in the engine; the family's stop texts catch the rest
     const family = this.info.family ? FIM_TEMPLATES[this.info.family] : undefined;
     const c = new Collector({ ...req, stop: [...(req.stop ?? []), ...(family?.stop ?? [])] });
-    const decoder = new TextDecoder('utf-8', { fatal: false });
+    const text = new HealedTextDecoder((t) => this.tokenizer.tokenBytes(t));
     let stoppedByText = false;
     // a stop text ends the generation like the caller's signal does
     const stopped = new AbortController();
     const r = await this.generate(
-      { prompt, maxTokens: req.maxTokens, temperature: req.temperature },
-      (t) => {
+      { prompt, maxTokens: req.maxTokens, temperature: req.temperature, ...(req.healing === 'classic' ? { healCursorAt: cursorAt } : {}) },
+      (event) => {
         if (stoppedByText) return;
-        // stream: bytes of partial UTF-8 characters wait for the rest
-        if (c.add(decoder.decode(this.tokenizer.tokenBytes(t), { stream: true }))) {
+        if (c.add(text.push(event))) {
           stoppedByText = true;
           stopped.abort();
         }
       },
       req.signal ? AbortSignal.any([req.signal, stopped.signal]) : stopped.signal,
     );
-    if (!stoppedByText) c.add(decoder.decode());
+    if (!stoppedByText) c.add(text.end());
     if (req.signal?.aborted) throw cancelled();
-    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length });
+    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length, healedBytes: r.healedBytes, healMs: r.forcedMs });
+  }
+
+  /** Scores `continuation` after `prompt` by teacher forcing (see the 'score' operation). */
+  async score(prompt: readonly number[], continuation: readonly number[], forcedBytes?: Uint8Array, signal?: AbortSignal): Promise<ResultOf<'score'>> {
+    return (await this.call({ op: 'score', prompt, continuation, ...(forcedBytes ? { forcedBytes: [...forcedBytes] } : {}) }, signal)) as ResultOf<'score'>;
   }
 
   // ---- token-level session -----------------------------------------------------------------------
 
   /** Generates from `prompt` (reusing the cached prefix), streaming each token. */
   generate(
-    request: { prompt: readonly number[]; maxTokens: number; temperature: number; seed?: number; stopTokens?: readonly number[]; bias?: readonly (readonly [number, number])[] },
+    request: Omit<Extract<LocalRequest, { op: 'generate' }>, 'op'>,
     onToken?: (t: number) => void,
     signal?: AbortSignal,
   ): Promise<ResultOf<'generate'>> {

@@ -1,6 +1,8 @@
 /**
  * Requests and results between LocalBackend (extension host) and localWorker (the child process
  * running llama.cpp), over a RequestChannel; 'generate' streams each token id as an event.
+ * When healing cut the prompt, one event `-1 - n` (n = the healed bytes, see `healCursorAt`)
+ * comes before the tokens, so that the host can strip those bytes while streaming.
  */
 
 export interface LoadOptions {
@@ -30,6 +32,29 @@ export type LocalRequest =
       readonly stopTokens?: readonly number[];
       /** Per-token logit bias: [id, bias]; -Infinity forbids. */
       readonly bias?: readonly (readonly [number, number])[];
+      /**
+       * Token healing: the output must start with these raw bytes (removed from the prompt's end).
+       * Each step is masked in the engine to the tokens compatible with the bytes left (a byte
+       * index over the vocabulary) and takes the likeliest; then generation goes on freely.
+       */
+      readonly forcedBytes?: readonly number[];
+      /**
+       * Token healing decided here, in the engine (it holds the byte index of the vocabulary): the
+       * prompt's tokens before this index end at the cursor; their unstable tail is cut out
+       * (findHealCut) and its bytes become `forcedBytes`. The result says how many bytes that was.
+       */
+      readonly healCursorAt?: number;
+    }
+  | {
+      /**
+       * Teacher forcing: log-probabilities of `continuation` after `prompt`, one batch. With
+       * `forcedBytes`, the steps that re-produce them also report the log of the probability mass
+       * of the tokens the healing mask allows (so a healed likelihood can be renormalized).
+       */
+      readonly op: 'score';
+      readonly prompt: readonly number[];
+      readonly continuation: readonly number[];
+      readonly forcedBytes?: readonly number[];
     }
   | { readonly op: 'prefill'; readonly prompt: readonly number[]; readonly topK: number }
   | { readonly op: 'append'; readonly tokens: readonly number[]; readonly topK: number }
@@ -50,7 +75,13 @@ export type LocalResult =
       readonly reused: number;
       readonly promptMs: number;
       readonly genMs: number;
+      /** How many of `tokens` were chosen under the healing mask, and the time that took (ms). */
+      readonly forced: number;
+      readonly forcedMs: number;
+      /** Bytes the output re-produces before the text after the cursor (the healed tail): the caller strips them. */
+      readonly healedBytes: number;
     }
+  | { readonly op: 'score'; readonly logProbs: number[]; readonly maskLogMass: number[] }
   | { readonly op: 'prefill'; readonly next: NextToken; readonly reused: number; readonly evaluated: number }
   | { readonly op: 'append'; readonly next: NextToken; readonly reused: number; readonly evaluated: number }
   | { readonly op: 'verify'; readonly accepted: number; readonly next: number }

@@ -17,6 +17,11 @@ import { TokenscopeError } from '../../../common/errors';
 import { processParent, serveRequests, type RequestContext } from '../../../common/requestServer';
 import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
+import { generateForced, scoreContinuation } from './healSteps';
+import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
+import { ggufIsSpecial, ggufTokenByteIndex } from '../../completion/heal/ggufTokenBytes';
+import { findHealCut } from '../../completion/heal/healTail';
+import type { TokenByteIndex } from '../../completion/heal/tokenByteIndex';
 
 type NodeLlamaCpp = typeof NodeLlamaCppModule;
 
@@ -26,6 +31,25 @@ let context: LlamaContext | undefined;
 let sequence: LlamaContextSequence | undefined;
 /** Greedy prediction after the last context token, when known (set by prefill/append/verify). */
 let pendingNext: number | undefined;
+let loadedPath: string | undefined;
+/** The vocabulary by raw bytes, for token healing: read from the GGUF file on first use (~0.1 s). */
+let healing: { index: TokenByteIndex; isSpecial: (id: number) => boolean } | undefined;
+
+function healingIndex(): TokenByteIndex {
+  if (!loadedPath) throw new TokenscopeError('model-missing', 'no model loaded');
+  if (!healing) {
+    const tokenizer = GgufTokenizer.load(loadedPath);
+    healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer) };
+  }
+  return healing.index;
+}
+
+/** The prompt with the unstable tail before `cursorAt` cut out, and the bytes generation must re-produce. */
+function healPrompt(prompt: readonly number[], cursorAt: number): { prompt: readonly number[]; forced: Uint8Array } {
+  const index = healingIndex();
+  const cut = findHealCut(prompt.slice(0, cursorAt), index, { isSpecial: healing!.isSpecial });
+  return { prompt: [...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)], forced: cut.removed };
+}
 
 async function load(modelPath: string, contextSize: number, threads: number): Promise<LocalResult> {
   const t0 = performance.now();
@@ -39,9 +63,20 @@ async function load(modelPath: string, contextSize: number, threads: number): Pr
   } catch (e) {
     throw new TokenscopeError('model-corrupt', `llama.cpp could not load ${modelPath}: ${e instanceof Error ? e.message : String(e)}`);
   }
+  loadedPath = modelPath;
+  healing = undefined;
   context = await model.createContext({ contextSize: Math.min(contextSize, model.trainContextSize), threads, sequences: 1 });
   sequence = context.getSequence();
   pendingNext = undefined;
+  // the healing index (~0.3 s) is built while the engine is idle after loading, not on the first
+  // completion that needs it; requests run one at a time, so one arriving meanwhile waits for it
+  setTimeout(() => {
+    try {
+      healingIndex();
+    } catch {
+      // built again (and the error reported) on the first healed request
+    }
+  }, 0);
   return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0 };
 }
 
@@ -100,6 +135,8 @@ async function handle(r: LocalRequest, context: RequestContext<number>): Promise
       return rollback(r);
     case 'generate':
       return generate(r, context);
+    case 'score':
+      return score(r);
   }
 }
 
@@ -149,18 +186,48 @@ async function rollback(r: Request<'rollback'>): Promise<Result<'rollback'>> {
   return { op: 'rollback', length: seq.contextTokens.length };
 }
 
-/** Generation from `r.prompt`, reusing the longest cached prefix, streaming each token as an event. */
+/**
+ * Generation from `r.prompt`, reusing the longest cached prefix, streaming each token as an event.
+ * With `forcedBytes`, the first tokens are chosen under the healing mask (healSteps.ts).
+ */
 async function generate(r: Request<'generate'>, context: RequestContext<number>): Promise<Result<'generate'>> {
   const { model: m, sequence: seq, lib: l } = live();
   const t0 = performance.now();
-  const reused = await reuse(seq, r.prompt as Token[]);
-  const toEvaluate = r.prompt.slice(reused) as Token[];
+  const healed = r.healCursorAt !== undefined ? healPrompt(r.prompt, r.healCursorAt) : { prompt: r.prompt, forced: Uint8Array.from(r.forcedBytes ?? []) };
+  if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
+  const reused = await reuse(seq, healed.prompt as Token[]);
+  let toEvaluate = healed.prompt.slice(reused) as Token[];
+  const forced = healed.forced.length ? await generateForced(seq, healingIndex(), toEvaluate, healed.forced, () => context.aborted()) : [];
+  const forcedMs = performance.now() - t0;
+  forced.forEach((t) => context.emit(t));
+  if (forced.length > 0) toEvaluate = [forced[forced.length - 1]!] as Token[];
   const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
   // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
   const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
-  const run = await collectTokens(gen, r, context, m, t0);
+  const run = await collectTokens(gen, { ...r, maxTokens: Math.max(1, r.maxTokens - forced.length) }, context, m, t0);
   pendingNext = undefined;
-  return { op: 'generate', tokens: run.tokens, stopReason: run.stopReason, evaluated: toEvaluate.length, reused, promptMs: run.promptMs, genMs: performance.now() - t0 - run.promptMs };
+  const tokens = [...forced, ...run.tokens];
+  return {
+    op: 'generate',
+    tokens,
+    stopReason: run.stopReason,
+    evaluated: healed.prompt.length - reused,
+    reused,
+    promptMs: run.promptMs,
+    genMs: performance.now() - t0 - run.promptMs,
+    forced: forced.length,
+    forcedMs,
+    healedBytes: healed.forced.length,
+  };
+}
+
+async function score(r: Request<'score'>): Promise<Result<'score'>> {
+  const { sequence: seq } = live();
+  const reused = await reuse(seq, r.prompt as Token[]);
+  const forced = r.forcedBytes?.length ? Uint8Array.from(r.forcedBytes) : undefined;
+  const s = await scoreContinuation(seq, forced ? healingIndex() : undefined, r.prompt.slice(reused), r.continuation, forced);
+  pendingNext = undefined;
+  return { op: 'score', ...s };
 }
 
 /** Pulls tokens until end of generation, a stop token, the limit or an abort; closes the generator. */

@@ -1,0 +1,112 @@
+/**
+ * Engine-side token healing (runs in the llama.cpp child process): the byte-prefix mask applied per
+ * step, and teacher-forced scoring with the mask's probability mass. The mask is a candidate list
+ * from the TokenByteIndex handed to llama.cpp as a logits filter, so only the allowed tokens' logits
+ * cross into JS (a few to a few thousand numbers; never a vocabulary-sized bias list over IPC).
+ */
+import type { LlamaContextSequence, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
+import { TokenscopeError } from '../../../common/errors';
+import { consumeForced, type TokenByteIndex } from '../../completion/heal/tokenByteIndex';
+
+type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
+interface NextLogits {
+  readonly logits: Map<number, number>;
+  /** log of Σ exp(logit) over the whole vocabulary. */
+  readonly logNormalizer: number;
+}
+
+/** Evaluates `tokens` and returns the logits of `candidates` (and the normalizer) after the last one. */
+async function logitsAfter(seq: LlamaContextSequence, tokens: readonly number[], candidates: readonly number[]): Promise<NextLogits> {
+  const last = tokens.length - 1;
+  const items = tokens.map((t, i) => (i < last ? t : [t, { generateNext: { logits: { filter: { tokens: candidates as Token[], includeMax: true } }, totalLogitWeight: true } }]));
+  const out = await seq.controlledEvaluate(items as EvalItems);
+  const next = out[last]?.next as { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
+  if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
+  let max = -Infinity;
+  for (const v of next.logits.values()) max = Math.max(max, v);
+  return { logits: next.logits, logNormalizer: max + Math.log(next.totalLogitWeight) };
+}
+
+/**
+ * Evaluates `pending` (prompt tokens not yet in the context), then picks tokens under the mask until
+ * `forced` is re-produced. Greedy: the likeliest compatible token each step. Returns the chosen
+ * tokens; the last one is not evaluated yet (the caller's generation starts with it).
+ */
+export async function generateForced(seq: LlamaContextSequence, index: TokenByteIndex, pending: readonly number[], forced: Uint8Array, aborted: () => boolean): Promise<number[]> {
+  const chosen: number[] = [];
+  let rest: Uint8Array | undefined = forced;
+  let toEvaluate = pending;
+  while (rest && !aborted()) {
+    const candidates = index.compatible(rest);
+    const { logits } = await logitsAfter(seq, toEvaluate, candidates);
+    const pick = argmaxOf(candidates, logits);
+    chosen.push(pick);
+    rest = consumeForced(rest, index.bytesOf(pick));
+    toEvaluate = [pick];
+  }
+  return chosen;
+}
+
+function argmaxOf(candidates: readonly number[], logits: Map<number, number>): number {
+  let best = -1;
+  let bestLogit = -Infinity;
+  for (const c of candidates) {
+    const l = logits.get(c);
+    if (l !== undefined && l > bestLogit) {
+      bestLogit = l;
+      best = c;
+    }
+  }
+  if (best < 0) throw new TokenscopeError('malformed', 'no token can re-produce the healed bytes');
+  return best;
+}
+
+/**
+ * Log-probabilities of `continuation` after the context plus `pending`, one batch of evaluations;
+ * while `forced` bytes remain, also the log of the mask's mass at that step. Leaves the
+ * continuation in the context (the caller rolls back if it wants).
+ */
+export async function scoreContinuation(
+  seq: LlamaContextSequence,
+  index: TokenByteIndex | undefined,
+  pending: readonly number[],
+  continuation: readonly number[],
+  forced: Uint8Array | undefined,
+): Promise<{ logProbs: number[]; maskLogMass: number[] }> {
+  const stepTokens = [...pending.slice(-1), ...continuation.slice(0, -1)];
+  const before = pending.slice(0, -1);
+  // the candidate list of each step: the target, plus the mask while forced bytes remain
+  let rest = forced?.length ? forced : undefined;
+  const masks: (readonly number[] | undefined)[] = continuation.map((t) => {
+    if (!rest || !index) return undefined;
+    const m = index.compatible(rest);
+    rest = consumeForced(rest, index.bytesOf(t));
+    return m;
+  });
+  const items = [
+    ...before,
+    ...stepTokens.map((t, i) => [t, { generateNext: { logits: { filter: { tokens: [continuation[i]!, ...(masks[i] ?? [])] as Token[], includeMax: true } }, totalLogitWeight: true } }]),
+  ];
+  const out = await seq.controlledEvaluate(items as EvalItems);
+  const logProbs: number[] = [];
+  const maskLogMass: number[] = [];
+  continuation.forEach((t, i) => {
+    const next = out[before.length + i]?.next as { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
+    if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
+    let max = -Infinity;
+    for (const v of next.logits.values()) max = Math.max(max, v);
+    const logZ = max + Math.log(next.totalLogitWeight);
+    logProbs.push(next.logits.get(t)! - logZ);
+    const m = masks[i];
+    maskLogMass.push(m ? logSumExp(m.map((c) => next.logits!.get(c)!)) - logZ : 0);
+  });
+  return { logProbs, maskLogMass };
+}
+
+function logSumExp(xs: readonly number[]): number {
+  let max = -Infinity;
+  for (const x of xs) max = Math.max(max, x);
+  let s = 0;
+  for (const x of xs) s += Math.exp(x - max);
+  return max + Math.log(s);
+}
