@@ -28,6 +28,15 @@ async function logitsAfter(seq: LlamaContextSequence, tokens: readonly number[],
 }
 
 /**
+ * The top logits looked at first. The likeliest compatible token is almost always among them, and
+ * then it is the exact masked argmax (every token outside the top K has a lower logit); only when
+ * none of them is compatible is the full candidate list asked for. Why: a forced " " has 16k
+ * compatible tokens in StarCoder's vocabulary, and a logits filter that large cost 150–300 ms per
+ * step in node-llama-cpp; the top 64 cost about as much as a plain step.
+ */
+const TOP_FIRST = 64;
+
+/**
  * Evaluates `pending` (prompt tokens not yet in the context), then picks tokens under the mask until
  * `forced` is re-produced. Greedy: the likeliest compatible token each step. Returns the chosen
  * tokens; the last one is not evaluated yet (the caller's generation starts with it).
@@ -37,9 +46,7 @@ export async function generateForced(seq: LlamaContextSequence, index: TokenByte
   let rest: Uint8Array | undefined = forced;
   let toEvaluate = pending;
   while (rest && !aborted()) {
-    const candidates = index.compatible(rest);
-    const { logits } = await logitsAfter(seq, toEvaluate, candidates);
-    const pick = argmaxOf(candidates, logits);
+    const pick = await maskedArgmax(seq, index, toEvaluate, rest);
     chosen.push(pick);
     rest = consumeForced(rest, index.bytesOf(pick));
     toEvaluate = [pick];
@@ -47,18 +54,29 @@ export async function generateForced(seq: LlamaContextSequence, index: TokenByte
   return chosen;
 }
 
-function argmaxOf(candidates: readonly number[], logits: Map<number, number>): number {
-  let best = -1;
-  let bestLogit = -Infinity;
-  for (const c of candidates) {
-    const l = logits.get(c);
-    if (l !== undefined && l > bestLogit) {
-      bestLogit = l;
-      best = c;
-    }
-  }
-  if (best < 0) throw new TokenscopeError('malformed', 'no token can re-produce the healed bytes');
-  return best;
+/** Up to this many candidates, their logits are asked for directly (one step, a few ms). */
+const DIRECT_MASK_MAX = 1024;
+
+/** The likeliest token compatible with `rest` after evaluating `tokens`: a small mask directly, a large one top K first. */
+async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, tokens: readonly number[], rest: Uint8Array): Promise<number> {
+  const mask = index.compatible(rest);
+  if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, (await logitsAfter(seq, tokens, mask)).logits);
+  const top = await topLogitsAfter(seq, tokens, TOP_FIRST);
+  for (const [t] of top) if (index.isCompatible(t, rest)) return t;
+  // none in the top K: the next step re-evaluates only the last token, so undo it first
+  const last = tokens[tokens.length - 1]!;
+  await seq.eraseContextTokenRanges([{ start: seq.contextTokens.length - 1, end: seq.contextTokens.length }]);
+  return argmaxOf(mask, (await logitsAfter(seq, [last], mask)).logits);
+}
+
+/** Evaluates `tokens` and returns the top `k` (token, logit) after the last, highest first. */
+async function topLogitsAfter(seq: LlamaContextSequence, tokens: readonly number[], k: number): Promise<[number, number][]> {
+  const last = tokens.length - 1;
+  const items = tokens.map((t, i) => (i < last ? t : [t, { generateNext: { logits: { filter: { tokens: [], includeTop: k } } } }]));
+  const out = await seq.controlledEvaluate(items as EvalItems);
+  const logits = (out[last]?.next as { logits?: Map<number, number> } | undefined)?.logits;
+  if (!logits) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
+  return [...logits.entries()].sort((a, b) => b[1] - a[1]);
 }
 
 /**
@@ -109,4 +127,18 @@ function logSumExp(xs: readonly number[]): number {
   let s = 0;
   for (const x of xs) s += Math.exp(x - max);
   return max + Math.log(s);
+}
+
+function argmaxOf(candidates: readonly number[], logits: Map<number, number>): number {
+  let best = -1;
+  let bestLogit = -Infinity;
+  for (const c of candidates) {
+    const l = logits.get(c);
+    if (l !== undefined && l > bestLogit) {
+      bestLogit = l;
+      best = c;
+    }
+  }
+  if (best < 0) throw new TokenscopeError('malformed', 'no token can re-produce the healed bytes');
+  return best;
 }

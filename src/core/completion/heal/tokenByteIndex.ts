@@ -70,6 +70,16 @@ export class TokenByteIndex {
     return out;
   }
 
+  /** Whether text token `id` may come next when the output must re-produce `forced` (see `compatible`). O(|forced|). */
+  isCompatible(id: number, forced: Uint8Array): boolean {
+    if (!this.source.isText(id)) return false;
+    const b = this.source.tokenBytes(id);
+    if (b.length === 0) return false;
+    const n = Math.min(b.length, forced.length);
+    for (let i = 0; i < n; i++) if (b[i] !== forced[i]) return false;
+    return true;
+  }
+
   /** Whether some text token's bytes start with `bytes` and are longer. */
   isExtended(bytes: Uint8Array): boolean {
     const key = latin1(bytes);

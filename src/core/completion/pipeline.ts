@@ -1,0 +1,131 @@
+import { raceAbort } from '../../common/async';
+import { SuggestionCache, typedThrough } from './cache';
+import { postprocess } from './postprocess';
+import { afterPartialWord, cutPartialWord } from './textHealing';
+import type { CompletionContext, HealingApplied, HealingMode, Suggestion } from './types';
+
+/** One generation as the backend runs it; `onText` streams the text after the cursor. */
+export interface GenerateRequest {
+  readonly context: CompletionContext;
+  /** 'classic': token-level healing in the backend. */
+  readonly healing: HealingMode;
+  readonly maxTokens: number;
+  readonly signal: AbortSignal;
+  readonly onText: (chunk: string) => void;
+}
+
+export interface Generated {
+  readonly text: string;
+  readonly healedBytes: number;
+  readonly healMs?: number;
+}
+
+export type Generate = (request: GenerateRequest) => Promise<Generated>;
+
+export interface PipelineOptions {
+  readonly healing: HealingMode;
+  /** Whether the backend heals at token level (byte mask); otherwise healing is text level. */
+  readonly tokenLevel: boolean;
+  readonly maxTokens: number;
+}
+
+export type CompletionOutcome = { readonly suggestion: Suggestion } | { readonly skipped: string };
+
+/** A generation that is running (or just finished), shared by the requests that can reuse it. */
+class Flight {
+  readonly abort = new AbortController();
+  /** Text after the cursor streamed so far (after text-level healing's partial word). */
+  streamed = '';
+  raw = '';
+  settled = false;
+  promise!: Promise<{ text: string; healing: HealingApplied; healedBytes: number; healMs?: number }>;
+
+  constructor(
+    readonly context: CompletionContext,
+    /** Text-level healing: the partial word the output must start with. */
+    readonly partial: string,
+  ) {}
+
+  /** Whether a request whose prefix grew by `typed` can still be served by this generation. */
+  matches(typed: string): boolean {
+    if (this.abort.signal.aborted) return false;
+    return this.streamed.startsWith(typed) || (!this.settled && typed.startsWith(this.streamed));
+  }
+
+  onRaw(chunk: string): void {
+    this.raw += chunk;
+    if (this.raw.length >= this.partial.length) this.streamed = this.raw.slice(this.partial.length);
+  }
+}
+
+/**
+ * The completion pipeline after the context is cut: cache (exact and typed-through) → in-flight
+ * reuse → generation (token-level healing in the backend, or text level) → post-processing → cache.
+ * A new request aborts the previous generation unless what the user typed meanwhile is what that
+ * generation is producing (**in-flight reuse**): then it waits for it and serves the rest. The
+ * caller's signal only stops *waiting*; the generation belongs to the pipeline, so a cancelled
+ * request does not throw away work the next keystroke can use.
+ */
+export class CompletionPipeline {
+  private readonly cache = new SuggestionCache();
+  private flight: Flight | undefined;
+
+  constructor(private readonly generate: Generate) {}
+
+  async complete(context: CompletionContext, options: PipelineOptions, signal: AbortSignal): Promise<CompletionOutcome> {
+    const t0 = performance.now();
+    const hit = this.cache.get(context);
+    if (hit) return { suggestion: { text: hit.text, source: hit.kind, healing: 'none', healedBytes: 0, latencyMs: performance.now() - t0 } };
+    const reused = this.reusableFlight(context);
+    const flight = reused ?? this.start(context, options);
+    const done = await raceAbort(flight.promise, signal);
+    const shown = postprocess(done.text, flight.context);
+    if ('dropped' in shown) return { skipped: `dropped by ${shown.dropped}` };
+    this.cache.set(flight.context, shown.text);
+    const text = reused ? typedThrough({ ...flight.context, text: shown.text }, context) : shown.text;
+    if (text === undefined) return { skipped: 'the generation in flight diverged from what was typed' };
+    const suggestion: Suggestion = { text, source: reused ? 'in-flight' : 'generated', healing: done.healing, healedBytes: done.healedBytes, latencyMs: performance.now() - t0, ...(done.healMs !== undefined ? { healMs: done.healMs } : {}) };
+    return { suggestion };
+  }
+
+  /** Aborts the generation in flight (e.g. the document closed or the backend changed). */
+  cancel(): void {
+    this.flight?.abort.abort();
+    this.flight = undefined;
+  }
+
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  private reusableFlight(context: CompletionContext): Flight | undefined {
+    const f = this.flight;
+    if (!f || f.context.suffix !== context.suffix || context.prefix.length <= f.context.prefix.length || !context.prefix.startsWith(f.context.prefix)) return undefined;
+    return f.matches(context.prefix.slice(f.context.prefix.length)) ? f : undefined;
+  }
+
+  private start(context: CompletionContext, options: PipelineOptions): Flight {
+    this.flight?.abort.abort();
+    const textLevel = options.healing !== 'off' && !options.tokenLevel;
+    const cut = textLevel ? cutPartialWord(context) : { context, partial: '' };
+    const f = new Flight(context, cut.partial);
+    this.flight = f;
+    f.promise = this.generate({ context: cut.context, healing: textLevel ? 'off' : options.healing, maxTokens: options.maxTokens, signal: f.abort.signal, onText: (c) => f.onRaw(c) }).then(
+      (g) => {
+        f.settled = true;
+        if (!textLevel) return { text: g.text, healing: g.healedBytes > 0 ? 'token' : 'none', healedBytes: g.healedBytes, ...(g.healMs !== undefined ? { healMs: g.healMs } : {}) };
+        const after = afterPartialWord(g.text, cut.partial);
+        // a suggestion that does not re-type the partial word is dropped (empty → dropEmpty)
+        return { text: after ?? '', healing: cut.partial ? 'text' : 'none', healedBytes: 0 };
+      },
+      (e: unknown) => {
+        f.settled = true;
+        if (this.flight === f) this.flight = undefined;
+        throw e;
+      },
+    );
+    // a generation nobody waits for any more must not become an unhandled rejection
+    f.promise.catch(() => undefined);
+    return f;
+  }
+}
