@@ -26,3 +26,7 @@ export const COMMAND_SHOW_LOG = 'tokenscope.showLog';
 /** Internal (status-bar actions): forget a backend error and try again. */
 export const COMMAND_RETRY_BACKEND = 'tokenscope.retryBackend';
 export const COMMAND_FIND_UNDERTRAINED = 'tokenscope.findUndertrainedTokens';
+export const COMMAND_TOGGLE_COMPLETIONS = 'tokenscope.toggleCompletions';
+export const COMMAND_SHOW_COMPLETION_STATS = 'tokenscope.showCompletionStats';
+/** Internal (the command of every inline suggestion): counts an accepted suggestion. */
+export const COMMAND_COMPLETION_ACCEPTED = 'tokenscope.completionAccepted';

@@ -63,6 +63,19 @@ export interface BackendSettings {
   readonly timeoutMs: number;
 }
 
+export type CompletionHealing = 'off' | 'classic';
+
+/** Inline (ghost-text) completions, per language. */
+export interface InlineCompletionSettings {
+  readonly enabled: boolean;
+  /** Token healing when the cursor splits a token. */
+  readonly healing: CompletionHealing;
+  /** Most tokens generated per suggestion. */
+  readonly maxTokens: number;
+  /** Glob patterns of files that never get suggestions. */
+  readonly exclude: readonly string[];
+}
+
 /** A window-wide slice of the settings. */
 export interface SettingSlice<T> {
   readonly value: T;
@@ -120,6 +133,20 @@ class SettingsReader {
       specialText: this.severity(c, 'glitch.specialTokenText', 'information'),
       modelCandidates: this.severity(c, 'glitch.modelCandidates', 'warning'),
     });
+  }
+
+  inlineCompletion(c: vscode.WorkspaceConfiguration): InlineCompletionSettings {
+    const healingRaw = c.get<unknown>('completion.healing', 'classic');
+    const healing: CompletionHealing = healingRaw === 'off' || healingRaw === 'classic' ? healingRaw : 'classic';
+    if (healing !== healingRaw) this.reportInvalid('completion.healing', healingRaw, healing);
+    const maxRaw = c.get<unknown>('completion.maxTokens', 48);
+    let maxTokens = 48;
+    if (typeof maxRaw === 'number' && Number.isFinite(maxRaw) && maxRaw >= 1) maxTokens = Math.min(512, Math.floor(maxRaw));
+    else this.reportInvalid('completion.maxTokens', maxRaw, maxTokens);
+    const excludeRaw = c.get<unknown>('completion.exclude', []);
+    const exclude = Array.isArray(excludeRaw) ? excludeRaw.filter((x): x is string => typeof x === 'string' && x !== '') : [];
+    if (!Array.isArray(excludeRaw)) this.reportInvalid('completion.exclude', excludeRaw, []);
+    return Object.freeze({ enabled: this.bool(c, 'completion.enabled', true), healing, maxTokens, exclude: Object.freeze(exclude) });
   }
 
   statusBar(c: vscode.WorkspaceConfiguration): StatusBarSettings {
@@ -304,6 +331,7 @@ export class Configuration extends Disposable {
   readonly glitch: ScopedSettingSlice<GlitchSettings>;
   readonly statusBar: SettingSlice<StatusBarSettings>;
   readonly backend: SettingSlice<BackendSettings>;
+  readonly inlineCompletion: ScopedSettingSlice<InlineCompletionSettings>;
 
   private readonly slices: RefreshableSlice[] = [];
 
@@ -318,7 +346,8 @@ export class Configuration extends Disposable {
     this.digitChunking = scoped(['digitChunking'], (c) => reader.bool(c, 'digitChunking.enabled', false));
     this.glitch = scoped(['glitch'], (c) => reader.glitch(c));
     this.statusBar = windowed(['statusBar', 'pricing'], (c) => reader.statusBar(c));
-    this.backend = windowed(['completion', 'model', 'server'], (c) => reader.backend(c));
+    this.backend = windowed(['completion.backend', 'model', 'server'], (c) => reader.backend(c));
+    this.inlineCompletion = scoped(['completion.enabled', 'completion.healing', 'completion.maxTokens', 'completion.exclude'], (c) => reader.inlineCompletion(c));
     this._register(vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration(SECTION) && this.refresh(e)));
     this._register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.refresh(undefined)));
   }
@@ -353,6 +382,11 @@ export class Configuration extends Disposable {
   /** `tokenscope.model.path`: machine-scoped, so only the user settings may hold it. */
   async setModelPath(modelPath: string): Promise<void> {
     await vscode.workspace.getConfiguration(SECTION).update('model.path', modelPath, vscode.ConfigurationTarget.Global);
+  }
+
+  /** `tokenscope.completion.enabled` in the user settings (all languages). */
+  async setCompletionsEnabled(enabled: boolean): Promise<void> {
+    await vscode.workspace.getConfiguration(SECTION).update('completion.enabled', enabled, vscode.ConfigurationTarget.Global);
   }
 
   /** `tokenscope.completion.backend` in the user settings. */

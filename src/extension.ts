@@ -8,6 +8,7 @@ import * as completionBackend from './features/completionBackend';
 import * as digitChunks from './features/digitChunks';
 import * as encodings from './features/encodings';
 import * as glitchTokens from './features/glitchTokens';
+import * as inlineCompletion from './features/inlineCompletion';
 import type { PublishedFinding } from './features/glitchTokens/glitchDiagnostics';
 import * as inspector from './features/inspector';
 import type { InspectorRendered } from './features/inspector/inspectorPanel';
@@ -48,6 +49,7 @@ export interface TokenscopeApi {
     backendStatusBar(): { text: string; tooltip: string; visible: boolean };
     enginePid(): number | undefined;
     modelCandidates(): readonly ModelCandidate[];
+    inlineCompletion(): inlineCompletion.InlineCompletionApi;
   };
 }
 
@@ -77,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const panel = own(inspector.register(context.extensionUri, models, registry));
   const glitch = own(glitchTokens.register(context, models, glitchIndexes, backend, background, config.glitch, config.encoding, logger));
   const backendUi = own(completionBackend.register(context, backend, config, channel, logger));
+  const completions = own(inlineCompletion.register(backend, config, logger));
   own(digitChunks.register(models, config.digitChunking));
   own(encodings.register(registry, background, config, backend));
   own(tokenIds.register(models));
@@ -102,6 +105,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       backendStatusBar: () => backendUi.api.shown,
       enginePid: () => backend.enginePid,
       modelCandidates: () => glitchIndexes.modelCandidates,
+      inlineCompletion: () => completions.api,
     },
   };
 }

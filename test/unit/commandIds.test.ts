@@ -4,7 +4,7 @@ import * as path from 'path';
 import * as ids from '../../src/commandIds';
 
 /** Commands that only links and status actions run: registered, but not in the command palette. */
-const INTERNAL = new Set([ids.COMMAND_SET_ENCODING, ids.COMMAND_RETRY_BACKEND]);
+const INTERNAL = new Set([ids.COMMAND_SET_ENCODING, ids.COMMAND_RETRY_BACKEND, ids.COMMAND_COMPLETION_ACCEPTED]);
 
 describe('command ids', () => {
   const pkg = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')) as { contributes: { commands: { command: string }[] } };

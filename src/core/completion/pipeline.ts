@@ -77,15 +77,24 @@ export class CompletionPipeline {
     const hit = this.cache.get(context);
     if (hit) return { suggestion: { text: hit.text, source: hit.kind, healing: 'none', healedBytes: 0, latencyMs: performance.now() - t0 } };
     const reused = this.reusableFlight(context);
-    const flight = reused ?? this.start(context, options);
+    if (reused) {
+      const served = await this.serveFrom(reused, context, signal, t0);
+      if (served) return served;
+      // the generation went another way than the typing: a fresh one for what is there now
+    }
+    return (await this.serveFrom(this.start(context, options), context, signal, t0)) ?? { skipped: 'the suggestion does not continue what was typed' };
+  }
+
+  /** Waits for `flight`, post-processes and caches its suggestion, and serves it for `context` (undefined: it diverged). */
+  private async serveFrom(flight: Flight, context: CompletionContext, signal: AbortSignal, t0: number): Promise<CompletionOutcome | undefined> {
     const done = await raceAbort(flight.promise, signal);
     const shown = postprocess(done.text, flight.context);
-    if ('dropped' in shown) return { skipped: `dropped by ${shown.dropped}` };
+    if ('dropped' in shown) return flight.context === context ? { skipped: `dropped by ${shown.dropped}` } : undefined;
     this.cache.set(flight.context, shown.text);
-    const text = reused ? typedThrough({ ...flight.context, text: shown.text }, context) : shown.text;
-    if (text === undefined) return { skipped: 'the generation in flight diverged from what was typed' };
-    const suggestion: Suggestion = { text, source: reused ? 'in-flight' : 'generated', healing: done.healing, healedBytes: done.healedBytes, latencyMs: performance.now() - t0, ...(done.healMs !== undefined ? { healMs: done.healMs } : {}) };
-    return { suggestion };
+    const own = flight.context === context;
+    const text = own ? shown.text : typedThrough({ ...flight.context, text: shown.text }, context);
+    if (text === undefined) return undefined;
+    return { suggestion: { text, source: own ? 'generated' : 'in-flight', healing: done.healing, healedBytes: done.healedBytes, latencyMs: performance.now() - t0, ...(done.healMs !== undefined ? { healMs: done.healMs } : {}) } };
   }
 
   /** Aborts the generation in flight (e.g. the document closed or the backend changed). */

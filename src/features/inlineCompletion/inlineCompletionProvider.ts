@@ -1,0 +1,104 @@
+import * as vscode from 'vscode';
+import { abortableDelay } from '../../common/async';
+import { isAbortError, isBackendError } from '../../common/errors';
+import type { ILogger } from '../../common/logger';
+import { COMMAND_COMPLETION_ACCEPTED } from '../../commandIds';
+import type { InlineCompletionSettings, ScopedSettingSlice } from '../../configuration';
+import { cutContext, DEFAULT_BUDGET } from '../../core/completion/context';
+import { CompletionPipeline, type Generate } from '../../core/completion/pipeline';
+import { AdaptiveDebounce } from '../../core/completion/schedule';
+import type { Suggestion } from '../../core/completion/types';
+import type { BackendService } from '../../services/backendService';
+import { signalOf } from '../../util/cancellation';
+import type { CompletionStats } from './completionStats';
+import type { CompletionStatus } from './completionStatus';
+import { reasonNotToFire } from './reasonNotToFire';
+import { textWindowAt } from './textWindow';
+
+/** Characters per token when the backend's tokenizer is not on this side (remote servers): a conservative estimate. */
+const CHARS_PER_TOKEN_ESTIMATE = 3;
+
+/**
+ * Ghost-text suggestions: reasons not to fire → adaptive debounce → context cut in the model's
+ * tokens → the pipeline (cache, in-flight reuse, healing, generation, post-processing) → one item.
+ * A result that arrives after VS Code cancelled the request is dropped (never shown stale).
+ */
+export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  private readonly pipeline: CompletionPipeline;
+  private readonly debounce = new AdaptiveDebounce();
+  /** The last request's outcome, for tests and the status. */
+  last: { readonly document: vscode.TextDocument; readonly version: number; readonly suggestion?: Suggestion; readonly skipped?: string } | undefined;
+
+  constructor(
+    private readonly backend: BackendService,
+    private readonly settings: ScopedSettingSlice<InlineCompletionSettings>,
+    private readonly canServe: () => boolean,
+    private readonly status: CompletionStatus,
+    private readonly stats: CompletionStats,
+    private readonly log: ILogger,
+  ) {
+    const generate: Generate = async (r) => {
+      const res = await backend.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
+      return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}) };
+    };
+    this.pipeline = new CompletionPipeline(generate);
+  }
+
+  /** A document change in the active editor: the typing rhythm the debounce follows. */
+  keystroke(): void {
+    this.debounce.keystroke(performance.now());
+  }
+
+  /** The backend changed: what was cached came from another model. */
+  reset(): void {
+    this.pipeline.cancel();
+    this.pipeline.clearCache();
+  }
+
+  async provideInlineCompletionItems(document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext, token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const settings = this.settings.of(document);
+    const why = reasonNotToFire(document, vscode.window.activeTextEditor, settings, { kind: this.backend.kind, canServe: this.canServe() });
+    if (why) return this.skip(document, why);
+    const s = signalOf(token);
+    try {
+      if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic) await abortableDelay(this.debounce.delay(), s.signal);
+      return await this.complete(document, position, context, settings, s.signal, token);
+    } catch (e) {
+      // a generation replaced by a newer request ends with 'aborted': that request answers instead
+      if (isAbortError(e) || isBackendError(e, 'aborted') || token.isCancellationRequested) return undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      this.log.warn(`completion failed: ${message}`);
+      this.status.set({ kind: 'error', message });
+      return undefined;
+    } finally {
+      s.dispose();
+    }
+  }
+
+  private async complete(document: vscode.TextDocument, position: vscode.Position, context: vscode.InlineCompletionContext, settings: InlineCompletionSettings, signal: AbortSignal, token: vscode.CancellationToken): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const selected = context.selectedCompletionInfo;
+    const tokenizer = this.backend.localTokenizer();
+    const count = tokenizer ? (t: string): number => tokenizer.count(t) : (t: string): number => Math.ceil(t.length / CHARS_PER_TOKEN_ESTIMATE);
+    const ctx = cutContext(textWindowAt(document, position, selected), DEFAULT_BUDGET, count, document.languageId);
+    this.status.set({ kind: 'generating' });
+    const outcome = await this.pipeline.complete(ctx, { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens }, signal);
+    // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
+    if (token.isCancellationRequested) return undefined;
+    if ('skipped' in outcome) return this.skip(document, outcome.skipped);
+    const sg = outcome.suggestion;
+    this.last = { document, version: document.version, suggestion: sg };
+    this.stats.shown(sg);
+    this.status.set({ kind: 'ready', suggestion: sg });
+    this.log.debug(`suggestion (${sg.source}, healing ${sg.healing}, ${sg.healedBytes} bytes healed, ${sg.latencyMs.toFixed(0)} ms): ${JSON.stringify(sg.text.slice(0, 80))}`);
+    const insert = selected ? selected.text + sg.text : sg.text;
+    const range = selected ? selected.range : new vscode.Range(position, position);
+    return [new vscode.InlineCompletionItem(insert, range, { title: 'Accepted', command: COMMAND_COMPLETION_ACCEPTED, arguments: [sg.healing] })];
+  }
+
+  private skip(document: vscode.TextDocument, why: string): undefined {
+    this.last = { document, version: document.version, skipped: why };
+    this.log.debug(`no suggestion: ${why}`);
+    this.status.set({ kind: 'skipped', why });
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * Inline completions in the real VS Code with the shipped model: typing shows ghost text, Tab
+ * accepts it, a cut identifier is healed, typing through a suggestion keeps it without a new
+ * generation, and a backend that is down shows in the status without a popup.
+ */
+import * as assert from 'assert';
+import * as vscode from 'vscode';
+import type { TokenscopeApi } from '../../src/extension';
+import type { Suggestion } from '../../src/core/completion/types';
+import { closedPort } from '../support/fakeServers';
+import { activateExtension, closeActive, closeAllEditors, openUntitled, screenshot, waitFor } from './helpers';
+
+const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
+const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
+
+/** Types `text` as the user would (the `type` command: VS Code's inline-suggest trigger follows it). */
+async function type(text: string): Promise<void> {
+  for (const ch of text) await vscode.commands.executeCommand('type', { text: ch });
+}
+
+describe('inline completions', function () {
+  this.timeout(120000);
+  let api: TokenscopeApi;
+  before(async () => {
+    api = await activateExtension();
+    await vscode.workspace.getConfiguration('editor').update('quickSuggestions', { other: 'off', comments: 'off', strings: 'off' }, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.workspace.getConfiguration('editor').update('quickSuggestions', undefined, vscode.ConfigurationTarget.Global);
+  });
+  afterEach(async () => {
+    for (const k of ['completion.backend', 'server.url', 'completion.healing', 'completion.enabled']) await set(k, undefined);
+    await vscode.commands.executeCommand('tokenscope.retryBackend');
+    await closeAllEditors();
+  });
+
+  /**
+   * Asks VS Code for inline suggestions (the command behind Alt+\\) until the provider has
+   * answered for the document's current version. VS Code cancels a request that is overtaken
+   * (e.g. by the first load of the model), so the trigger is repeated while waiting.
+   */
+  async function suggest(doc: vscode.TextDocument): Promise<Suggestion> {
+    let last = 0;
+    return waitFor('a suggestion', () => {
+      const s = suggestionFor(doc);
+      if (s) return s;
+      if (Date.now() - last > 3000) {
+        last = Date.now();
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      }
+      return undefined;
+    }, 60000).catch((e: Error) => {
+      throw new Error(`${e.message}; last outcome ${JSON.stringify({ ...api.internal.inlineCompletion().provider.last, document: undefined })}, doc v${doc.version}, status ${JSON.stringify(api.internal.inlineCompletion().status.state)}`);
+    });
+  }
+
+  /** The suggestion the provider returned for the document's current version. */
+  function suggestionFor(doc: vscode.TextDocument): Suggestion | undefined {
+    const last = api.internal.inlineCompletion().provider.last;
+    return last && last.document === doc && last.version === doc.version ? last.suggestion : undefined;
+  }
+
+  it('typing shows a ghost-text suggestion from the shipped model; Tab accepts it', async () => {
+    const doc = await openUntitled({ language: 'python', content: 'import os\n\n\ndef main():\n    \n\n\nmain()\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    assert.strictEqual(api.internal.inlineCompletion().registered(), true, 'the provider is registered while the backend can serve');
+    editor.selection = new vscode.Selection(4, 4, 4, 4);
+    await type('pri');
+    const s = await suggest(doc);
+    assert.ok(s.text.length > 0);
+    assert.strictEqual(s.healing, 'token', 'the cursor splits " pri": healed in the engine');
+    assert.ok(s.healedBytes >= 3, `${s.healedBytes} bytes healed`);
+    await screenshot('inline-completion');
+    const before = doc.getText();
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    await waitFor('the suggestion inserted', () => (doc.getText() !== before ? true : undefined));
+    const line = doc.lineAt(4).text;
+    assert.ok(line.startsWith(`    pri${s.text.split('\n')[0]}`), `line 5 is ${JSON.stringify(line)}, the suggestion was ${JSON.stringify(s.text)}`);
+    await waitFor('the acceptance counted', () => (api.internal.inlineCompletion().stats.snapshot().some((r) => r.healing === 'token' && r.accepted >= 1) ? true : undefined));
+    await closeActive(doc);
+  });
+
+  it('typing through a suggestion serves the rest without a new generation', async () => {
+    const doc = await openUntitled({ language: 'typescript', content: 'function add(a: number, b: number): number {\n  \n}\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 2, 1, 2);
+    await type('ret');
+    const s = await suggest(doc);
+    const next = s.text[0]!;
+    await type(next);
+    const after = await suggest(doc);
+    assert.ok(['typed-through', 'in-flight', 'cache'].includes(after.source), `served by ${after.source}`);
+    assert.strictEqual(after.text, s.text.slice(1));
+    await closeActive(doc);
+  });
+
+  it('"Toggle Inline Completions" turns them off: no request, the reason is in the status', async () => {
+    assert.strictEqual(await vscode.commands.executeCommand('tokenscope.toggleCompletions'), false);
+    const doc = await openUntitled({ language: 'python', content: 'x = 1\n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 0, 1, 0);
+    await type('y');
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    const last = await waitFor('the provider says why', () => {
+      const l = api.internal.inlineCompletion().provider.last;
+      return l?.document === doc && l.version === doc.version && l.skipped ? l : undefined;
+    });
+    assert.match(last.skipped!, /tokenscope\.completion\.enabled/);
+    await closeActive(doc);
+  });
+
+  it('a remote server that is down: the status says so, no popup, typing goes on', async () => {
+    await set('server.url', `http://127.0.0.1:${await closedPort()}`);
+    await set('completion.backend', 'llama-server');
+    const doc = await openUntitled({ language: 'python', content: 'def f():\n    \n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(1, 4, 1, 4);
+    await type('ret');
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    await waitFor('the completion status shows the failure', () => {
+      const st = api.internal.inlineCompletion().status.state;
+      return st.kind === 'error' || (st.kind === 'off' && /server/i.test(st.why)) ? st : undefined;
+    }, 60000);
+    await type('urn');
+    assert.strictEqual(doc.lineAt(1).text, '    return', 'typing is unaffected');
+    await closeActive(doc);
+  });
+});
