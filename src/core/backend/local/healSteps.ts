@@ -54,12 +54,25 @@ export async function generateForced(seq: LlamaContextSequence, index: TokenByte
   return chosen;
 }
 
+/**
+ * The tokens allowed next: those that re-produce all the bytes left in one step (a token that
+ * starts with them), or, only when there is none, those compatible with them (shorter ones too).
+ * Measured on the held-out set (bench fim.*, 30 cases per kind): allowing the shorter ones from
+ * the start let the model pick a frequent short piece (" " before " pri") and walk a tokenization
+ * it never saw — mid-identifier prefix1 0.27 against 0.43, mid-operator 0.37 against 0.77.
+ * findHealCut only cuts bytes some longer token extends, so the first set is never empty there.
+ */
+export function healingMask(index: TokenByteIndex, rest: Uint8Array): number[] {
+  const cover = index.covering(rest);
+  return cover.length > 0 ? cover : index.compatible(rest);
+}
+
 /** Up to this many candidates, their logits are asked for directly (one step, a few ms). */
 const DIRECT_MASK_MAX = 1024;
 
 /** The likeliest token compatible with `rest` after evaluating `tokens`: a small mask directly, a large one top K first. */
 async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, tokens: readonly number[], rest: Uint8Array): Promise<number> {
-  const mask = index.compatible(rest);
+  const mask = healingMask(index, rest);
   if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, (await logitsAfter(seq, tokens, mask)).logits);
   const top = await topLogitsAfter(seq, tokens, TOP_FIRST);
   for (const [t] of top) if (index.isCompatible(t, rest)) return t;
@@ -97,7 +110,7 @@ export async function scoreContinuation(
   let rest = forced?.length ? forced : undefined;
   const masks: (readonly number[] | undefined)[] = continuation.map((t) => {
     if (!rest || !index) return undefined;
-    const m = index.compatible(rest);
+    const m = healingMask(index, rest);
     rest = consumeForced(rest, index.bytesOf(t));
     return m;
   });

@@ -80,6 +80,13 @@ export class TokenByteIndex {
     return true;
   }
 
+  /** Text tokens whose bytes start with all of `forced` (they re-produce it in one step). */
+  covering(forced: Uint8Array): number[] {
+    if (forced.length === 0) return [];
+    const [lo, hi] = this.prefixRange(latin1(forced));
+    return Array.from(this.sortedIds.subarray(lo, hi));
+  }
+
   /** Whether some text token's bytes start with `bytes` and are longer. */
   isExtended(bytes: Uint8Array): boolean {
     const key = latin1(bytes);

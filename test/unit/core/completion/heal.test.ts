@@ -17,8 +17,8 @@ const id = (s: string): number => {
   return i;
 };
 const index = new TokenByteIndex({ vocabSize: VOCAB.length, tokenBytes: (i) => bytes(VOCAB[i] ?? ''), isText: (i) => !CONTROL.has(i) && !UNUSED.has(i) });
-const cut = (toks: string[], maxTokens?: number): [number, string] => {
-  const c = findHealCut(toks.map((t) => (t === '<FIM>' ? 0 : id(t))), index, { isSpecial: (i) => CONTROL.has(i), ...(maxTokens ? { maxTokens } : {}) });
+const cut = (toks: string[], maxTokens?: number, healLineStart?: boolean): [number, string] => {
+  const c = findHealCut(toks.map((t) => (t === '<FIM>' ? 0 : id(t))), index, { isSpecial: (i) => CONTROL.has(i), ...(maxTokens ? { maxTokens } : {}), ...(healLineStart ? { healLineStart } : {}) });
   return [c.keep, text(c.removed)];
 };
 
@@ -31,6 +31,11 @@ describe('core/completion/heal: unstable tail and byte mask (hand-made vocabular
 
   it('partial indentation: the newline and the spaces merge into one token', () => {
     assert.deepStrictEqual(cut(['x', '\n', '  ']), [1, '\n  ']);
+  });
+
+  it('at a line start nothing is healed unless asked (measured worse there)', () => {
+    assert.deepStrictEqual(cut(['x', '\n']), [2, '']);
+    assert.deepStrictEqual(cut(['x', '\n'], undefined, true), [1, '\n']);
   });
 
   it('an operator that a longer operator extends', () => {
@@ -64,6 +69,9 @@ describe('core/completion/heal: unstable tail and byte mask (hand-made vocabular
     assert.deepStrictEqual(names(''), []);
     // control and unused tokens are never candidates
     assert.ok(!index.compatible(bytes('<')).includes(0));
+    // covering: only the tokens that re-produce all of it in one step
+    assert.deepStrictEqual(index.covering(bytes(' pri')).map((i) => VOCAB[i]), [' print']);
+    assert.deepStrictEqual(index.covering(bytes(' p')).map((i) => VOCAB[i]).sort(), [' p', ' pr', ' print']);
   });
 
   it('consumeForced compares bytes and reports what is left', () => {

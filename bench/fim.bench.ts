@@ -1,0 +1,250 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { LocalBackend } from '../src/core/backend/local/localBackend';
+import { ggufIsSpecial, ggufTokenByteIndex } from '../src/core/completion/heal/ggufTokenBytes';
+import { findHealCut } from '../src/core/completion/heal/healTail';
+import { CompletionPipeline } from '../src/core/completion/pipeline';
+import type { CompletionContext } from '../src/core/completion/types';
+import { REPO_ROOT } from '../test/corpus';
+import { Rng } from '../test/unit/core/tokenizer/random';
+import { percentile } from './measure';
+import type { BenchResult, BenchSuite } from './types';
+
+/**
+ * Completion quality and cost of token healing, on the shipped model's held-out files (the files
+ * tools/train kept out of training: tools/train/results.json → heldout_files), at cursor positions
+ * of every kind. For each case the middle is the rest of the cursor's line (the next line when the
+ * cursor is at a line's end), the suffix what follows it; prompts as the extension builds them
+ * (320 prefix and 128 suffix tokens of the model, FIM markers from the GGUF).
+ *
+ * Per kind and mode (off / classic):
+ * - continue: where the cursor cuts a word, the share whose first generated character continues it;
+ * - prefix1/4/8: the share whose first k characters equal the true middle's;
+ * - line: first-line exact match;
+ * - nll: teacher-forced negative log-likelihood of the true middle in nats per UTF-8 byte. Off: the
+ *   canonical tokens of the middle after the unhealed prompt. Classic: the canonical tokens of
+ *   (healed bytes + middle) after the cut prompt, each masked step's probability renormalized by
+ *   the mask's mass (what the masked sampler assigns), so both are the probability each mode's
+ *   generator gives the true text.
+ * Latency: healing overhead = time to the first visible character, classic − off, paired, each on an
+ * empty KV cache; request → suggestion through the pipeline (warm model, no debounce); typed-through.
+ */
+
+const SHIPPED = path.join(REPO_ROOT, 'media', 'models', 'tokenscope-fim-tiny.gguf');
+const WORKER = path.join(__dirname, '..', 'src', 'core', 'backend', 'local', 'localWorker.js');
+const PER_KIND = 60;
+const PREFIX_TOKENS = 320;
+const SUFFIX_TOKENS = 128;
+const MAX_TOKENS = 24;
+const ALL = Number.MAX_SAFE_INTEGER;
+
+const KINDS = ['midident', 'afterspace', 'midindent', 'midoperator', 'instring', 'linestart', 'lineend'] as const;
+type Kind = (typeof KINDS)[number];
+type Mode = 'off' | 'classic';
+
+interface Case {
+  readonly kind: Kind;
+  readonly prefix: string;
+  readonly middle: string;
+  readonly suffix: string;
+}
+
+const WORD = /[\p{L}\p{N}_]/u;
+const OPERATOR = /[=<>!+\-*/&|%^]/;
+
+/** The kind of cursor position `at` in `text`, or undefined when it is none of them (or ambiguous). */
+function kindAt(text: string, at: number): Kind | undefined {
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  const nl = text.indexOf('\n', at);
+  const lineEnd = nl < 0 ? text.length : nl;
+  const line = text.slice(lineStart, lineEnd);
+  if (line.trim() === '') return undefined;
+  const before = text[at - 1] ?? '\n';
+  const after = text[at] ?? '\n';
+  const col = at - lineStart;
+  if (col === 0) return 'linestart';
+  if (at === lineEnd) return 'lineend';
+  const lead = line.length - line.trimStart().length;
+  if (col < lead) return 'midindent';
+  const quotes = (line.slice(0, col).match(/["']/g) ?? []).length;
+  if (quotes % 2 === 1) return 'instring';
+  if (WORD.test(before) && WORD.test(after)) return 'midident';
+  if (before === ' ' && after !== ' ') return 'afterspace';
+  if (OPERATOR.test(before) && OPERATOR.test(after)) return 'midoperator';
+  return undefined;
+}
+
+function makeCases(files: readonly string[], rng: Rng): Case[] {
+  const byKind = new Map<Kind, Case[]>(KINDS.map((k) => [k, []]));
+  for (let tries = 0; tries < 2_000_000 && [...byKind.values()].some((v) => v.length < PER_KIND); tries++) {
+    const text = rng.pick(files);
+    const at = 1 + rng.int(text.length - 1);
+    const kind = kindAt(text, at);
+    const list = kind && byKind.get(kind);
+    if (!list || list.length >= PER_KIND) continue;
+    let end = text.indexOf('\n', at);
+    if (end === at) end = text.indexOf('\n', at + 1);
+    if (end < 0) continue;
+    const middle = text.slice(at, end);
+    if (middle.trim() === '') continue;
+    list.push({ kind, prefix: text.slice(0, at), middle, suffix: text.slice(end) });
+  }
+  return KINDS.flatMap((k) => byKind.get(k)!);
+}
+
+interface Row {
+  kind: Kind;
+  mode: Mode;
+  cut: boolean;
+  generated: string;
+  middle: string;
+  nll: number;
+  bytes: number;
+  firstVisibleMs: number;
+}
+
+async function runCase(b: LocalBackend, c: Case, mode: Mode, index: ReturnType<typeof ggufTokenByteIndex>, isSpecial: (id: number) => boolean): Promise<Row> {
+  const tok = b.tokenizer;
+  const pre = Array.from(tok.encode(c.prefix)).slice(-PREFIX_TOKENS);
+  const suf = Array.from(tok.encode(c.suffix)).slice(0, SUFFIX_TOKENS);
+  const prefix = new TextDecoder().decode(tok.decodeBytes(pre));
+  const suffix = new TextDecoder().decode(tok.decodeBytes(suf));
+  await b.rollback(ALL);
+  const r = await b.infill({ prefix, suffix, maxTokens: MAX_TOKENS, temperature: 0, healing: mode, stop: ['\n'] });
+  // teacher forcing on the same prompt the mode generates from
+  const { prompt, cursorAt } = b.fimPromptAt(prefix, suffix);
+  const cut = mode === 'classic' ? findHealCut(prompt.slice(0, cursorAt), index, { isSpecial }) : { keep: cursorAt, removed: new Uint8Array(0) };
+  const scored = [...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)];
+  const middleBytes = Buffer.from(c.middle, 'utf8');
+  const continuation = healedContinuation(b, index, Buffer.from(cut.removed), middleBytes);
+  const s = await b.score(scored, continuation, cut.removed.length ? cut.removed : undefined);
+  const logP = s.logProbs.reduce((x, y) => x + y, 0) - s.maskLogMass.reduce((x, y) => x + y, 0);
+  const first = c.prefix.at(-1) ?? '';
+  return { kind: c.kind, mode, cut: WORD.test(first) && WORD.test(c.middle[0] ?? ''), generated: r.text, middle: c.middle, nll: -logP, bytes: middleBytes.length, firstVisibleMs: r.firstTokenMs ?? r.totalMs };
+}
+
+/**
+ * The tokens of (healed bytes + middle) the masked generator can produce: the canonical tokenization
+ * when its first token covers the healed bytes (the usual case), else the longest covering token
+ * that the text starts with, then the canonical tokens of the rest.
+ */
+function healedContinuation(b: LocalBackend, index: ReturnType<typeof ggufTokenByteIndex>, removed: Buffer, middle: Buffer): number[] {
+  const all = Buffer.concat([removed, middle]);
+  const canonical = Array.from(b.tokenizer.encode(all.toString('utf8')));
+  if (removed.length === 0 || index.bytesOf(canonical[0]!).length >= removed.length) return canonical;
+  let best = -1;
+  for (const t of index.covering(removed)) {
+    const tb = index.bytesOf(t);
+    if (tb.length <= all.length && Buffer.from(tb).equals(all.subarray(0, tb.length)) && (best < 0 || tb.length > index.bytesOf(best).length)) best = t;
+  }
+  if (best < 0) return canonical;
+  return [best, ...Array.from(b.tokenizer.encode(all.subarray(index.bytesOf(best).length).toString('utf8')))];
+}
+
+const share = (rows: readonly Row[], pred: (r: Row) => boolean): number => (rows.length ? rows.filter(pred).length / rows.length : NaN);
+const prefixK = (k: number) => (r: Row): boolean => r.middle.length >= k && r.generated.slice(0, k) === r.middle.slice(0, k);
+
+function qualityRows(rows: readonly Row[], log: (l: string) => void): BenchResult[] {
+  const out: BenchResult[] = [];
+  for (const kind of KINDS) {
+    const figures = (mode: Mode): Record<string, number> => {
+      const rs = rows.filter((r) => r.kind === kind && r.mode === mode);
+      const cut = rs.filter((r) => r.cut);
+      return {
+        continue: share(cut, (r) => WORD.test(r.generated[0] ?? '')),
+        prefix1: share(rs.filter((r) => r.middle.length >= 1), prefixK(1)),
+        prefix4: share(rs.filter((r) => r.middle.length >= 4), prefixK(4)),
+        prefix8: share(rs.filter((r) => r.middle.length >= 8), prefixK(8)),
+        line: share(rs, (r) => r.generated.trimEnd() === r.middle.trimEnd()),
+        nll: rs.reduce((x, r) => x + r.nll, 0) / rs.reduce((x, r) => x + r.bytes, 0),
+        n: rs.length,
+        ncut: cut.length,
+      };
+    };
+    const off = figures('off');
+    const classic = figures('classic');
+    log(`${kind}: n=${off.n} (word cut in ${off.ncut}); off ${fmt(off)} | classic ${fmt(classic)}`);
+    for (const [mode, f] of [['off', off], ['classic', classic]] as const) {
+      for (const m of ['prefix1', 'prefix4', 'prefix8', 'line'] as const) out.push({ id: `fim.${kind}.${m}.${mode}`, value: f[m]!, unit: 'share', note: `${f.n} cases` });
+      if (f.ncut! > 0) out.push({ id: `fim.${kind}.continue.${mode}`, value: f.continue!, unit: 'share', note: `${f.ncut} cases where the cursor cuts a word` });
+      out.push({ id: `fim.${kind}.nll.${mode}`, value: f.nll!, unit: 'nats/byte', note: `${f.n} cases` });
+    }
+    decorate(out, kind, off, classic);
+  }
+  return out;
+}
+
+/** The issue's headline rows get their baselines (measured in this run) and targets. */
+function decorate(out: BenchResult[], kind: Kind, off: Record<string, number>, classic: Record<string, number>): void {
+  const set = (id: string, patch: Partial<BenchResult>): void => {
+    const i = out.findIndex((r) => r.id === id);
+    if (i >= 0) out[i] = { ...out[i]!, ...patch };
+  };
+  if (kind === 'midident') {
+    set('fim.midident.continue.classic', { peer: 'off (same run)', peerValue: off.continue!, ratio: classic.continue! / off.continue!, target: '≥ 0.9', met: classic.continue! >= 0.9 });
+    const r = off.nll! / classic.nll!;
+    set('fim.midident.nll.classic', { peer: 'off (same run)', peerValue: off.nll!, ratio: r, target: 'ratio ≥ 1.4', met: r >= 1.4 });
+  }
+  if (kind === 'linestart') {
+    const d = classic.prefix4! - off.prefix4!;
+    out.push({ id: 'fim.linestart.prefix4.delta', value: d, unit: 'share', target: '≥ −0.01', met: d >= -0.01, note: `classic ${classic.prefix4!.toFixed(3)} − off ${off.prefix4!.toFixed(3)}` });
+  }
+}
+
+function fmt(f: Record<string, number>): string {
+  return `cont ${f.continue!.toFixed(2)} p1 ${f.prefix1!.toFixed(2)} p4 ${f.prefix4!.toFixed(2)} p8 ${f.prefix8!.toFixed(2)} line ${f.line!.toFixed(2)} nll ${f.nll!.toFixed(3)}`;
+}
+
+/** Through the pipeline as the provider runs it: fresh contexts, then typing the first character of each suggestion. */
+async function latencyRows(b: LocalBackend, cases: readonly Case[]): Promise<BenchResult[]> {
+  const p = new CompletionPipeline(async (r) => {
+    const res = await b.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
+    return { text: res.text, healedBytes: res.healedBytes ?? 0 };
+  });
+  const never = new AbortController().signal;
+  const opts = { healing: 'classic' as const, tokenLevel: true, maxTokens: MAX_TOKENS };
+  const fresh: number[] = [];
+  const typed: number[] = [];
+  for (const c of cases) {
+    const ctx: CompletionContext = { prefix: c.prefix.slice(-1500), suffix: c.suffix.slice(0, 500), prefixComplete: false };
+    const o = await p.complete(ctx, opts, never);
+    if (!('suggestion' in o)) continue;
+    fresh.push(o.suggestion.latencyMs);
+    const t = await p.complete({ ...ctx, prefix: ctx.prefix + o.suggestion.text[0]! }, opts, never);
+    if ('suggestion' in t && t.suggestion.source === 'typed-through') typed.push(t.suggestion.latencyMs);
+  }
+  const p50 = percentile(fresh, 50);
+  const t50 = percentile(typed, 50);
+  return [
+    { id: 'fim.latency.p50.shipped', value: p50, unit: 'ms', target: '≤ 150', met: p50 <= 150, note: `request → suggestion through the pipeline, warm model, no debounce, ${fresh.length} requests; p90 ${percentile(fresh, 90).toFixed(0)} ms` },
+    { id: 'fim.latency.typed_through.p50', value: t50, unit: 'ms', target: '≤ 5', met: t50 <= 5, note: `${typed.length} suggestions served after typing their first character` },
+  ];
+}
+
+const suite: BenchSuite = {
+  prefix: 'fim.',
+  run: async (log) => {
+    const results = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tools', 'train', 'results.json'), 'utf8')) as { heldout_files: string[] };
+    const files = results.heldout_files.filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8').replace(/\r\n?/g, '\n'));
+    log(`${files.length} held-out files`);
+    const cases = makeCases(files, new Rng(11));
+    const b = await LocalBackend.open({ modelPath: SHIPPED, workerScript: WORKER, contextSize: 512 });
+    try {
+      const index = ggufTokenByteIndex(b.tokenizer);
+      const isSpecial = ggufIsSpecial(b.tokenizer);
+      const rows: Row[] = [];
+      for (const c of cases) for (const mode of ['off', 'classic'] as const) rows.push(await runCase(b, c, mode, index, isSpecial));
+      const out = qualityRows(rows, log);
+      // healing overhead: time to the first visible character, classic − off, paired per case
+      const diffs: number[] = [];
+      for (let i = 0; i + 1 < rows.length; i += 2) diffs.push(rows[i + 1]!.firstVisibleMs - rows[i]!.firstVisibleMs);
+      const over = percentile(diffs, 50);
+      out.push({ id: 'fim.heal.overhead.p50', value: over, unit: 'ms', target: '≤ 10', met: over <= 10, note: `time to the first visible character, classic − off, paired over ${diffs.length} cases on an empty KV cache; p90 ${percentile(diffs, 90).toFixed(1)} ms` });
+      out.push(...(await latencyRows(b, cases.filter((_, i) => i % 3 === 0))));
+      return out;
+    } finally {
+      b.dispose();
+    }
+  },
+};
+export default suite;
