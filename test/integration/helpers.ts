@@ -65,15 +65,18 @@ export async function closeAllEditors(): Promise<void> {
 
 /**
  * Opens a new untitled document with `content`. VS Code names untitled documents Untitled-1, -2, …
- * and reuses a name once its editor closes, but the extension host drops the old document a little
- * later; until then `openTextDocument` hands back the old document (with the old text). So: if the
- * document we get is not ours, wait until the host has dropped it and ask again.
+ * and reuses a name once its editor closes, and the document we get back can be an old one under
+ * that name: one the extension host has not dropped yet, or one VS Code restored from a backup of a
+ * large dirty document that was still being written when that document was reverted. Either way it
+ * is shown, reverted (which also discards its backup) and closed, and we ask again.
  */
 export async function openUntitled(options: { language?: string; content: string }): Promise<vscode.TextDocument> {
   for (let attempt = 0; ; attempt++) {
     const doc = await vscode.workspace.openTextDocument(options);
-    if (doc.getText() === options.content || attempt === 20) return doc;
-    await waitFor(`stale ${doc.uri.toString()} dropped`, () => (doc.isClosed ? true : undefined));
+    if (doc.getText() === options.content || attempt === 5) return doc;
+    console.log(`[helpers] ${doc.uri.toString()} came back with ${doc.getText().length} characters of an older document: reverting it`);
+    await vscode.window.showTextDocument(doc);
+    await closeActive(doc);
   }
 }
 

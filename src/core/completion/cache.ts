@@ -2,6 +2,8 @@ import { LRUCache } from 'lru-cache';
 import type { CompletionContext } from './types';
 
 interface Entry {
+  /** The options it was generated with (healing mode, token limit): another variant is another suggestion. */
+  readonly variant: string;
   readonly prefix: string;
   readonly suffix: string;
   /** The suggestion shown after `prefix` (post-processed). */
@@ -23,18 +25,18 @@ export interface CacheHit {
 export class SuggestionCache {
   private readonly lru = new LRUCache<string, Entry>({ max: 64 });
 
-  set(context: CompletionContext, text: string): void {
-    this.lru.set(keyOf(context), { prefix: context.prefix, suffix: context.suffix, text });
+  set(variant: string, context: CompletionContext, text: string): void {
+    this.lru.set(keyOf(variant, context), { variant, prefix: context.prefix, suffix: context.suffix, text });
   }
 
-  get(context: CompletionContext): CacheHit | undefined {
-    const exact = this.lru.get(keyOf(context));
+  get(variant: string, context: CompletionContext): CacheHit | undefined {
+    const exact = this.lru.get(keyOf(variant, context));
     if (exact) return { text: exact.text, kind: 'cache' };
     for (const e of this.lru.values()) {
-      const typed = typedThrough(e, context);
+      const typed = e.variant === variant ? typedThrough(e, context) : undefined;
       if (typed !== undefined) {
         // refresh its recency: the user is following this suggestion
-        this.lru.get(keyOf(e));
+        this.lru.get(keyOf(variant, e));
         return { text: typed, kind: 'typed-through' };
       }
     }
@@ -54,6 +56,6 @@ export function typedThrough(e: { readonly prefix: string; readonly suffix: stri
   return e.text.slice(typed);
 }
 
-function keyOf(c: { readonly prefix: string; readonly suffix: string }): string {
-  return `${c.prefix.length}\u0000${c.prefix}\u0000${c.suffix}`;
+function keyOf(variant: string, c: { readonly prefix: string; readonly suffix: string }): string {
+  return `${variant}\u0000${c.prefix.length}\u0000${c.prefix}\u0000${c.suffix}`;
 }

@@ -37,14 +37,34 @@ export function cutContext(w: TextWindow, budget: ContextBudget, countTokens: (s
   return { prefix: w.text.slice(prefixStart, w.offset), suffix: w.text.slice(w.offset, suffixEnd), prefixComplete: prefixStart === 0 && w.atDocumentStart, ...(languageId ? { languageId } : {}) };
 }
 
+/**
+ * At most this many UTF-16 units per budget token are read from one line: a minified file's line
+ * (1 MB) must not be tokenized on every keystroke, and a prompt must fit the model's context.
+ */
+const MAX_CHARS_PER_TOKEN = 8;
+
+/** Start of the line holding position `at` (0 for the first line). */
+function lineStart(text: string, at: number): number {
+  return at <= 0 ? 0 : text.lastIndexOf('\n', at - 1) + 1;
+}
+
+/** Moves a cut off the low half of a surrogate pair. */
+function charBoundary(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  return c >= 0xdc00 && c <= 0xdfff ? at + 1 : at;
+}
+
 function prefixStartFor(w: TextWindow, budget: ContextBudget, countTokens: (s: string) => number): number {
   const { text, offset } = w;
-  // the cursor's own line always goes in, whatever it costs
-  let start = text.lastIndexOf('\n', offset - 1) + 1;
+  let start = lineStart(text, offset);
+  // the cursor's own line always goes in, up to the character cap (cut inside it beyond that)
+  const cap = budget.prefixTokens * MAX_CHARS_PER_TOKEN;
+  if (offset - start > cap) return charBoundary(text, offset - cap);
   let used = countTokens(text.slice(start, offset));
   const starts: number[] = [start];
   while (start > 0) {
-    const prev = text.lastIndexOf('\n', start - 2) + 1;
+    const prev = lineStart(text, start - 1);
+    if (start - prev > cap) break;
     const cost = countTokens(text.slice(prev, start));
     if (used + cost > budget.prefixTokens) break;
     used += cost;
@@ -60,11 +80,14 @@ function prefixStartFor(w: TextWindow, budget: ContextBudget, countTokens: (s: s
 }
 
 function suffixEndFor(text: string, offset: number, budgetTokens: number, countTokens: (s: string) => number): number {
+  const cap = budgetTokens * MAX_CHARS_PER_TOKEN;
   let end = offset;
   let used = 0;
   while (end < text.length) {
     const nl = text.indexOf('\n', end);
     const next = nl < 0 ? text.length : nl + 1;
+    // a huge first line is cut at the cap; a huge later line ends the suffix before it
+    if (next - end > cap) return end === offset ? charBoundary(text, offset + cap) : end;
     const cost = countTokens(text.slice(end, next));
     if (used + cost > budgetTokens) break;
     used += cost;

@@ -38,23 +38,38 @@ class Flight {
   streamed = '';
   raw = '';
   settled = false;
+  /** What the newest request reusing this flight typed since it started; the stream must agree with it. */
+  expect: string | undefined;
+  /** Aborted because the stream contradicted `expect`: its waiter starts a fresh generation. */
+  diverged = false;
   promise!: Promise<{ text: string; healing: HealingApplied; healedBytes: number; healMs?: number }>;
 
   constructor(
     readonly context: CompletionContext,
     /** Text-level healing: the partial word the output must start with. */
     readonly partial: string,
+    /** The options it runs with (see SuggestionCache). */
+    readonly variant: string,
   ) {}
 
-  /** Whether a request whose prefix grew by `typed` can still be served by this generation. */
+  /**
+   * Whether a request whose prefix grew by `typed` can still be served by this generation: what it
+   * streamed so far agrees with the typing (and it has streamed something: a generation still
+   * evaluating its prompt is cheaper to replace than to wait for blindly).
+   */
   matches(typed: string): boolean {
-    if (this.abort.signal.aborted) return false;
+    if (this.abort.signal.aborted || this.streamed === '') return false;
     return this.streamed.startsWith(typed) || (!this.settled && typed.startsWith(this.streamed));
   }
 
   onRaw(chunk: string): void {
     this.raw += chunk;
     if (this.raw.length >= this.partial.length) this.streamed = this.raw.slice(this.partial.length);
+    const e = this.expect;
+    if (e !== undefined && !this.streamed.startsWith(e) && !e.startsWith(this.streamed)) {
+      this.diverged = true;
+      this.abort.abort();
+    }
   }
 }
 
@@ -74,23 +89,29 @@ export class CompletionPipeline {
 
   async complete(context: CompletionContext, options: PipelineOptions, signal: AbortSignal): Promise<CompletionOutcome> {
     const t0 = performance.now();
-    const hit = this.cache.get(context);
+    const variant = `${options.healing}/${options.tokenLevel ? 'token' : 'text'}/${options.maxTokens}`;
+    const hit = this.cache.get(variant, context);
     if (hit) return { suggestion: { text: hit.text, source: hit.kind, healing: 'none', healedBytes: 0, latencyMs: performance.now() - t0 } };
-    const reused = this.reusableFlight(context);
+    const reused = this.reusableFlight(context, variant);
     if (reused) {
-      const served = await this.serveFrom(reused, context, signal, t0);
-      if (served) return served;
+      reused.expect = context.prefix.slice(reused.context.prefix.length);
+      try {
+        const served = await this.serveFrom(reused, variant, context, signal, t0);
+        if (served) return served;
+      } catch (e) {
+        if (!reused.diverged || signal.aborted) throw e;
+      }
       // the generation went another way than the typing: a fresh one for what is there now
     }
-    return (await this.serveFrom(this.start(context, options), context, signal, t0)) ?? { skipped: 'the suggestion does not continue what was typed' };
+    return (await this.serveFrom(this.start(context, options, variant), variant, context, signal, t0)) ?? { skipped: 'the suggestion does not continue what was typed' };
   }
 
   /** Waits for `flight`, post-processes and caches its suggestion, and serves it for `context` (undefined: it diverged). */
-  private async serveFrom(flight: Flight, context: CompletionContext, signal: AbortSignal, t0: number): Promise<CompletionOutcome | undefined> {
+  private async serveFrom(flight: Flight, variant: string, context: CompletionContext, signal: AbortSignal, t0: number): Promise<CompletionOutcome | undefined> {
     const done = await raceAbort(flight.promise, signal);
     const shown = postprocess(done.text, flight.context);
     if ('dropped' in shown) return flight.context === context ? { skipped: `dropped by ${shown.dropped}` } : undefined;
-    this.cache.set(flight.context, shown.text);
+    this.cache.set(variant, flight.context, shown.text);
     const own = flight.context === context;
     const text = own ? shown.text : typedThrough({ ...flight.context, text: shown.text }, context);
     if (text === undefined) return undefined;
@@ -107,17 +128,17 @@ export class CompletionPipeline {
     this.cache.clear();
   }
 
-  private reusableFlight(context: CompletionContext): Flight | undefined {
+  private reusableFlight(context: CompletionContext, variant: string): Flight | undefined {
     const f = this.flight;
-    if (!f || f.context.suffix !== context.suffix || context.prefix.length <= f.context.prefix.length || !context.prefix.startsWith(f.context.prefix)) return undefined;
+    if (!f || f.variant !== variant || f.context.suffix !== context.suffix || context.prefix.length <= f.context.prefix.length || !context.prefix.startsWith(f.context.prefix)) return undefined;
     return f.matches(context.prefix.slice(f.context.prefix.length)) ? f : undefined;
   }
 
-  private start(context: CompletionContext, options: PipelineOptions): Flight {
+  private start(context: CompletionContext, options: PipelineOptions, variant: string): Flight {
     this.flight?.abort.abort();
     const textLevel = options.healing !== 'off' && !options.tokenLevel;
     const cut = textLevel ? cutPartialWord(context) : { context, partial: '' };
-    const f = new Flight(context, cut.partial);
+    const f = new Flight(context, cut.partial, variant);
     this.flight = f;
     f.promise = this.generate({ context: cut.context, healing: textLevel ? 'off' : options.healing, maxTokens: options.maxTokens, signal: f.abort.signal, onText: (c) => f.onRaw(c) }).then(
       (g) => {

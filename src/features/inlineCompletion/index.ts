@@ -69,7 +69,12 @@ class ProviderRegistration extends Disposable {
         this.update(s);
       }),
     );
-    this._register({ dispose: () => void this.registration?.dispose() });
+    this._register({
+      dispose: () => {
+        this.registration?.dispose();
+        provider.reset();
+      },
+    });
     this.update(service.state);
   }
 
@@ -86,6 +91,7 @@ class ProviderRegistration extends Disposable {
     } else if (!serve && this.registration) {
       this.registration.dispose();
       this.registration = undefined;
+      this.provider.reset();
       this.log.info(`inline completions off: backend ${s.kind}`);
     }
     if (!serve) this.status.set({ kind: 'off', why: s.kind === 'off' ? 'the completion backend is off' : s.kind === 'error' ? `the backend cannot serve: ${s.message}` : 'the backend cannot serve' });

@@ -26,6 +26,8 @@ const CHARS_PER_TOKEN_ESTIMATE = 3;
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
   private readonly pipeline: CompletionPipeline;
   private readonly debounce = new AdaptiveDebounce();
+  /** Requests started; only the newest one may reset the status when it ends without a result. */
+  private requests = 0;
   /** The last request's outcome, for tests and the status. */
   last: { readonly document: vscode.TextDocument; readonly version: number; readonly suggestion?: Suggestion; readonly skipped?: string } | undefined;
 
@@ -60,12 +62,13 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const why = reasonNotToFire(document, vscode.window.activeTextEditor, settings, { kind: this.backend.kind, canServe: this.canServe() });
     if (why) return this.skip(document, why);
     const s = signalOf(token);
+    const request = ++this.requests;
     try {
       if (context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic) await abortableDelay(this.debounce.delay(), s.signal);
       return await this.complete(document, position, context, settings, s.signal, token);
     } catch (e) {
       // a generation replaced by a newer request ends with 'aborted': that request answers instead
-      if (isAbortError(e) || isBackendError(e, 'aborted') || token.isCancellationRequested) return undefined;
+      if (isAbortError(e) || isBackendError(e, 'aborted') || token.isCancellationRequested) return this.cancelled(request);
       const message = e instanceof Error ? e.message : String(e);
       this.log.warn(`completion failed: ${message}`);
       this.status.set({ kind: 'error', message });
@@ -83,7 +86,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     this.status.set({ kind: 'generating' });
     const outcome = await this.pipeline.complete(ctx, { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens }, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
-    if (token.isCancellationRequested) return undefined;
+    if (token.isCancellationRequested) return this.cancelled(this.requests);
     if ('skipped' in outcome) return this.skip(document, outcome.skipped);
     const sg = outcome.suggestion;
     this.last = { document, version: document.version, suggestion: sg };
@@ -93,6 +96,12 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const insert = selected ? selected.text + sg.text : sg.text;
     const range = selected ? selected.range : new vscode.Range(position, position);
     return [new vscode.InlineCompletionItem(insert, range, { title: 'Accepted', command: COMMAND_COMPLETION_ACCEPTED, arguments: [sg.healing] })];
+  }
+
+  /** A request that ends without a result: the status leaves "generating" unless a newer request runs. */
+  private cancelled(request: number): undefined {
+    if (request === this.requests && this.status.state.kind === 'generating') this.status.set({ kind: 'idle' });
+    return undefined;
   }
 
   private skip(document: vscode.TextDocument, why: string): undefined {

@@ -74,8 +74,11 @@ const DIRECT_MASK_MAX = 1024;
 async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, tokens: readonly number[], rest: Uint8Array): Promise<number> {
   const mask = healingMask(index, rest);
   if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, (await logitsAfter(seq, tokens, mask)).logits);
+  // membership in the mask as healingMask chose it: covering tokens only, when there are any
+  const covering = index.bytesOf(mask[0]!).length >= rest.length;
+  const allowed = (t: number): boolean => index.isCompatible(t, rest) && (!covering || index.bytesOf(t).length >= rest.length);
   const top = await topLogitsAfter(seq, tokens, TOP_FIRST);
-  for (const [t] of top) if (index.isCompatible(t, rest)) return t;
+  for (const [t] of top) if (allowed(t)) return t;
   // none in the top K: the next step re-evaluates only the last token, so undo it first
   const last = tokens[tokens.length - 1]!;
   await seq.eraseContextTokenRanges([{ start: seq.contextTokens.length - 1, end: seq.contextTokens.length }]);

@@ -152,7 +152,7 @@ export class LocalBackend implements CompletionBackend {
     );
     if (!stoppedByText) c.add(text.end());
     if (req.signal?.aborted) throw cancelled();
-    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length, healedBytes: r.healedBytes, healMs: r.forcedMs });
+    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length, healedBytes: r.healedBytes, ...(r.forced > 0 ? { healMs: r.forcedMs } : {}) });
   }
 
   /** Scores `continuation` after `prompt` by teacher forcing (see the 'score' operation). */

@@ -75,7 +75,7 @@ export type LocalResult =
       readonly reused: number;
       readonly promptMs: number;
       readonly genMs: number;
-      /** How many of `tokens` were chosen under the healing mask, and the time that took (ms). */
+      /** How many of `tokens` were chosen under the healing mask, and the time from the request's start to the last of them (ms, prompt evaluation included). */
       readonly forced: number;
       readonly forcedMs: number;
       /** Bytes the output re-produces before the text after the cursor (the healed tail): the caller strips them. */

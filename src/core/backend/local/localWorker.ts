@@ -198,6 +198,7 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
   const reused = await reuse(seq, healed.prompt as Token[]);
   let toEvaluate = healed.prompt.slice(reused) as Token[];
   const forced = healed.forced.length ? await generateForced(seq, healingIndex(), toEvaluate, healed.forced, () => context.aborted()) : [];
+  // from the request's start: the first masked step evaluates the prompt too (one batch)
   const forcedMs = performance.now() - t0;
   forced.forEach((t) => context.emit(t));
   if (forced.length > 0) toEvaluate = [forced[forced.length - 1]!] as Token[];

@@ -42,3 +42,27 @@ describe('core/completion/context: prefix and suffix cut in model tokens', () =>
     assert.strictEqual((1000 + first) % 16, 0);
   });
 });
+
+describe('core/completion/context: edge cases', () => {
+  const budget = { prefixTokens: 40, suffixTokens: 20, snapLines: 16 };
+  it('a text that starts with empty lines (the loop must reach the start)', () => {
+    for (const text of ['\nfoo', '\n\nfoo', '\n\n\nfoo bar\n']) {
+      for (let at = 0; at <= text.length; at++) {
+        const c = cutContext(windowOf(text, at), budget, count);
+        assert.strictEqual(c.prefix + c.suffix, text.slice(0, at) + c.suffix);
+        assert.strictEqual(c.prefix, text.slice(0, at), `${JSON.stringify(text)} at ${at}`);
+      }
+    }
+  });
+
+  it('a huge line is cut at the character cap on both sides, never inside a surrogate pair', () => {
+    const line = 'x'.repeat(100_000);
+    const text = `a\n${line}🙂${line}\nb\n`;
+    const c = cutContext(windowOf(text, text.indexOf('🙂') + 2), budget, count);
+    assert.ok(c.prefix.length <= 40 * 8 + 1 && c.suffix.length <= 20 * 8 + 1, `${c.prefix.length} + ${c.suffix.length}`);
+    // a cut that would start on the emoji's second half moves past it
+    const d = cutContext(windowOf(text, text.indexOf('🙂') + 1 + 40 * 8), budget, count);
+    assert.ok(!/^[\udc00-\udfff]/.test(d.prefix), JSON.stringify(d.prefix.slice(0, 2)));
+    assert.strictEqual(d.prefix.length, 40 * 8 - 1);
+  });
+});

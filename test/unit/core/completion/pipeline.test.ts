@@ -113,6 +113,37 @@ describe('core/completion/pipeline: cache, typed-through, in-flight reuse, cance
     assert.strictEqual(suggestion(await second).text, '0;');
   });
 
+  it('a reused generation that later contradicts the typing is aborted at once and replaced', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    void p.complete(ctx('print('), OPTIONS, new AbortController().signal).catch(() => undefined);
+    await tick();
+    b.stream('"he');
+    const second = p.complete(ctx('print("hex'), OPTIONS, never);
+    await tick();
+    assert.strictEqual(b.requests.length, 1, 'reused while the stream agrees');
+    b.stream('l');
+    await tick();
+    assert.strictEqual(b.requests[0]!.signal.aborted, true, 'aborted as soon as it disagrees');
+    assert.strictEqual(b.requests.length, 2, 'a fresh generation for the typed text');
+    b.finish('ample")');
+    const s = suggestion(await second);
+    assert.deepStrictEqual([s.text, s.source], ['ample")', 'generated']);
+  });
+
+  it('a generation that has streamed nothing yet is not waited for', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    void p.complete(ctx('x = '), OPTIONS, never).catch(() => undefined);
+    await tick();
+    const second = p.complete(ctx('x = 1'), OPTIONS, never);
+    await tick();
+    assert.strictEqual(b.requests.length, 2);
+    assert.strictEqual(b.requests[0]!.signal.aborted, true);
+    b.finish('2');
+    assert.strictEqual(suggestion(await second).text, '2');
+  });
+
   it('text-level healing (a backend without token control): drops the partial word, keeps only suggestions that re-type it', async () => {
     const b = new ScriptedBackend();
     const p = new CompletionPipeline(b.generate);
