@@ -6,6 +6,7 @@ import type { SuggestionFilter } from './filter';
 import { firstLineIndent } from './firstLineIndent';
 import { stopAtBlockEnd } from './stopAtBlockEnd';
 import { stripSpecialMarkers } from './stripSpecialMarkers';
+import { trimSuffixOverlap } from './trimSuffixOverlap';
 import { trimTrailingWhitespace } from './trimTrailingWhitespace';
 
 /** In order: cut leaked markers first (they are not code), judge emptiness last. */
@@ -14,6 +15,7 @@ export const FILTERS: readonly (readonly [string, SuggestionFilter])[] = [
   ['stopAtBlockEnd', stopAtBlockEnd],
   ['dropSuffixRepeat', dropSuffixRepeat],
   ['closeOwnBrackets', closeOwnBrackets],
+  ['trimSuffixOverlap', trimSuffixOverlap],
   ['firstLineIndent', firstLineIndent],
   ['trimTrailingWhitespace', trimTrailingWhitespace],
   ['dropEmpty', dropEmpty],
