@@ -3,7 +3,9 @@ import * as path from 'path';
 import { LocalBackend } from '../src/core/backend/local/localBackend';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../src/core/completion/heal/ggufTokenBytes';
 import { findHealCut } from '../src/core/completion/heal/healTail';
+import { abortableDelay } from '../src/common/async';
 import { CompletionPipeline } from '../src/core/completion/pipeline';
+import { AdaptiveDebounce } from '../src/core/completion/schedule';
 import type { CompletionContext } from '../src/core/completion/types';
 import { REPO_ROOT } from '../test/corpus';
 import { Rng } from '../test/unit/core/tokenizer/random';
@@ -221,6 +223,59 @@ async function latencyRows(b: LocalBackend, cases: readonly Case[]): Promise<Ben
   ];
 }
 
+/**
+ * Debounce, measured: a simulated user types the first 8 characters of each case's middle with
+ * gaps of 60–240 ms (uniform, seeded), then pauses. Every keystroke is a provider request that
+ * waits for the debounce (cancelled by the next keystroke), then asks the pipeline, as in VS Code.
+ * Figures per strategy: generations started per typed character, and the time from the last
+ * keystroke to the suggestion shown after the pause (what the user waits for).
+ */
+async function debounceRows(b: LocalBackend, cases: readonly Case[], log: (l: string) => void): Promise<BenchResult[]> {
+  const run = async (strategy: 'fixed250' | 'adaptive'): Promise<{ perChar: number; p50: number }> => {
+    let generations = 0;
+    const p = new CompletionPipeline(async (r) => {
+      generations++;
+      const res = await b.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
+      return { text: res.text, healedBytes: res.healedBytes ?? 0 };
+    });
+    const opts = { healing: 'classic' as const, tokenLevel: true, maxTokens: MAX_TOKENS };
+    const rng = new Rng(5);
+    const waits: number[] = [];
+    let typed = 0;
+    for (const c of cases) {
+      const d = new AdaptiveDebounce();
+      let current: AbortController | undefined;
+      let last: Promise<number | undefined> = Promise.resolve(undefined);
+      const chars = c.middle.slice(0, 8);
+      for (let i = 1; i <= chars.length; i++) {
+        current?.abort();
+        const ac = (current = new AbortController());
+        const ctx: CompletionContext = { prefix: c.prefix.slice(-1500) + chars.slice(0, i), suffix: c.suffix.slice(0, 500), prefixComplete: false };
+        d.keystroke(performance.now());
+        const typedAt = performance.now();
+        last = (async () => {
+          await abortableDelay(strategy === 'fixed250' ? 250 : d.delay(), ac.signal);
+          const o = await p.complete(ctx, opts, ac.signal);
+          return 'suggestion' in o ? performance.now() - typedAt : undefined;
+        })().catch(() => undefined);
+        typed++;
+        if (i < chars.length) await new Promise((r) => setTimeout(r, 60 + rng.int(180)));
+      }
+      const w = await last;
+      if (w !== undefined) waits.push(w);
+      p.cancel();
+    }
+    return { perChar: generations / typed, p50: percentile(waits, 50) };
+  };
+  const fixed = await run('fixed250');
+  const adaptive = await run('adaptive');
+  log(`debounce: fixed 250 ms: ${fixed.perChar.toFixed(2)} generations per typed character, suggestion ${fixed.p50.toFixed(0)} ms after the last keystroke; adaptive: ${adaptive.perChar.toFixed(2)}, ${adaptive.p50.toFixed(0)} ms`);
+  return [
+    { id: 'fim.debounce.wait.p50.adaptive', value: adaptive.p50, unit: 'ms', peer: 'fixed 250 ms (same run)', peerValue: fixed.p50, ratio: fixed.p50 / adaptive.p50, note: 'last keystroke → suggestion, simulated typing 60–240 ms gaps, shipped model' },
+    { id: 'fim.debounce.generations.adaptive', value: adaptive.perChar, unit: 'per char', peer: 'fixed 250 ms (same run)', peerValue: fixed.perChar, note: 'generations started per typed character (engine work)' },
+  ];
+}
+
 const suite: BenchSuite = {
   prefix: 'fim.',
   run: async (log) => {
@@ -241,6 +296,7 @@ const suite: BenchSuite = {
       const over = percentile(diffs, 50);
       out.push({ id: 'fim.heal.overhead.p50', value: over, unit: 'ms', target: '≤ 10', met: over <= 10, note: `time to the first visible character, classic − off, paired over ${diffs.length} cases on an empty KV cache; p90 ${percentile(diffs, 90).toFixed(1)} ms` });
       out.push(...(await latencyRows(b, cases.filter((_, i) => i % 3 === 0))));
+      out.push(...(await debounceRows(b, cases.filter((c, i) => i % 7 === 0 && c.middle.length >= 8).slice(0, 24), log)));
       return out;
     } finally {
       b.dispose();

@@ -7,6 +7,12 @@
  * has most likely stopped; a fixed 250 ms wastes that time on every suggestion, and with the
  * shipped model a whole generation takes 20–40 ms. In-flight reuse (pipeline.ts) makes a request
  * that was started too early cheap when the user types what it is generating.
+ *
+ * Measured (bench fim.debounce.*, simulated typing with 60–240 ms gaps, shipped model): the
+ * suggestion appears 87 ms after the last keystroke against 368 ms with a fixed 250 ms, for 0.43
+ * generations started per typed character against 0.13 — the extra ones are aborted at the next
+ * keystroke (the engine checks the abort between tokens), so the cost is engine time, never the
+ * editor's.
  */
 export const MIN_DEBOUNCE_MS = 15;
 export const MAX_DEBOUNCE_MS = 150;
