@@ -4,7 +4,7 @@ import { LocalBackend } from '../src/core/backend/local/localBackend';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../src/core/completion/heal/ggufTokenBytes';
 import { findHealCut } from '../src/core/completion/heal/healTail';
 import { abortableDelay } from '../src/common/async';
-import { CompletionPipeline } from '../src/core/completion/pipeline';
+import { CompletionPipeline, generateWith } from '../src/core/completion/pipeline';
 import { AdaptiveDebounce } from '../src/core/completion/schedule';
 import type { CompletionContext } from '../src/core/completion/types';
 import { REPO_ROOT } from '../test/corpus';
@@ -199,10 +199,7 @@ function fmt(f: Record<string, number>): string {
 
 /** Through the pipeline as the provider runs it: fresh contexts, then typing the first character of each suggestion. */
 async function latencyRows(b: LocalBackend, cases: readonly Case[]): Promise<BenchResult[]> {
-  const p = new CompletionPipeline(async (r) => {
-    const res = await b.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
-    return { text: res.text, healedBytes: res.healedBytes ?? 0 };
-  });
+  const p = new CompletionPipeline(generateWith((req) => b.infill(req)));
   const never = new AbortController().signal;
   const opts = { healing: 'classic' as const, tokenLevel: true, maxTokens: MAX_TOKENS };
   const fresh: number[] = [];
@@ -233,11 +230,12 @@ async function latencyRows(b: LocalBackend, cases: readonly Case[]): Promise<Ben
 async function debounceRows(b: LocalBackend, cases: readonly Case[], log: (l: string) => void): Promise<BenchResult[]> {
   const run = async (strategy: 'fixed250' | 'adaptive'): Promise<{ perChar: number; p50: number }> => {
     let generations = 0;
-    const p = new CompletionPipeline(async (r) => {
-      generations++;
-      const res = await b.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
-      return { text: res.text, healedBytes: res.healedBytes ?? 0 };
-    });
+    const p = new CompletionPipeline(
+      generateWith((req) => {
+        generations++;
+        return b.infill(req);
+      }),
+    );
     const opts = { healing: 'classic' as const, tokenLevel: true, maxTokens: MAX_TOKENS };
     const rng = new Rng(5);
     const waits: number[] = [];

@@ -15,6 +15,11 @@ export function toDisposable(fn: () => void): IDisposable {
   };
 }
 
+/** One disposable for several (each disposed once). */
+export function combinedDisposable(...ds: readonly IDisposable[]): IDisposable {
+  return toDisposable(() => ds.forEach((d) => d.dispose()));
+}
+
 /**
  * Disposes every registered child exactly once, in reverse order of registration (later children
  * may depend on earlier ones). Adding to a disposed store disposes the child at once, so a late

@@ -86,3 +86,8 @@ export class BackendError extends kindedError<BackendErrorCode>('BackendError', 
 }
 
 export const isBackendError: (e: unknown, code?: BackendErrorCode) => e is BackendError = kindGuard(BackendError);
+
+/** A cancelled operation: an AbortError, or a backend request that ended 'aborted' (superseded or cancelled). */
+export function isCancellation(e: unknown): boolean {
+  return isAbortError(e) || isBackendError(e, 'aborted');
+}

@@ -12,7 +12,7 @@
 import type { ChildProcess } from 'child_process';
 import type { Worker } from 'worker_threads';
 import { abortError } from './async';
-import type { IDisposable } from './dispose';
+import { combinedDisposable, type IDisposable } from './dispose';
 
 // ---- the wire ------------------------------------------------------------------------------------
 
@@ -61,9 +61,6 @@ function listen<A extends unknown[]>(emitter: NodeJS.EventEmitter, event: string
   return { dispose: () => void emitter.off(event, l) };
 }
 
-function combine(...ds: IDisposable[]): IDisposable {
-  return { dispose: () => ds.forEach((d) => d.dispose()) };
-}
 
 /**
  * An 'error' event with no listener throws in the process that owns the emitter (here: the
@@ -82,7 +79,7 @@ export function workerTransport(worker: Worker): ChannelTransport {
     post: (message, transfer) => worker.postMessage(message, transfer),
     onMessage: (listener) => listen(worker, 'message', listener),
     onExit: (listener) =>
-      combine(
+      combinedDisposable(
         listen(worker, 'error', (error: Error) => listener({ code: null, signal: null, error, stderrTail: '' })),
         listen(worker, 'exit', (code: number) => listener({ code, signal: null, stderrTail: '' })),
       ),
@@ -108,7 +105,7 @@ export function childProcessTransport(child: ChildProcess): ChannelTransport {
     },
     onMessage: (listener) => listen(child, 'message', listener),
     onExit: (listener) =>
-      combine(
+      combinedDisposable(
         listen(child, 'error', (error: Error) => listener({ code: null, signal: null, error, stderrTail })),
         listen(child, 'exit', (code: number | null, signal: string | null) => listener({ code, signal, stderrTail })),
       ),
@@ -188,7 +185,7 @@ export class RequestChannel<Req, Res, Ev = never> implements IDisposable {
     private readonly transport: ChannelTransport,
     private readonly options: RequestChannelOptions,
   ) {
-    this.subscriptions = combine(
+    this.subscriptions = combinedDisposable(
       transport.onMessage((m) => this.onReply(m as ChannelReply<Res, Ev>)),
       // an 'error' event may leave the other side running (a failed send); an exit ends the channel
       transport.onExit((exit) => (exit.error ? this.failAll(options.exitError(exit)) : this.close(options.exitError(exit)))),

@@ -3,7 +3,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { raceAbort } from '../common/async';
 import { Disposable } from '../common/dispose';
-import { BackendError, errorMessage, isAbortError, isBackendError, type BackendErrorCode } from '../common/errors';
+import { BackendError, errorMessage, isBackendError, isCancellation, type BackendErrorCode } from '../common/errors';
 import { withComponent, type ILogger } from '../common/logger';
 import type { BackendSettings, SettingSlice } from '../configuration';
 import type { CompletionBackend, InfillRequest, InfillResult } from '../core/backend/backend';
@@ -161,7 +161,7 @@ export class BackendService extends Disposable {
 
   /** Records a failure of an operation on the backend (completion features call this too). */
   fail(e: unknown): void {
-    if (isAbortError(e) || isBackendError(e, 'aborted')) return;
+    if (isCancellation(e)) return;
     const code: BackendErrorCode = isBackendError(e) ? e.backendCode : 'malformed';
     const message = errorMessage(e);
     if (message !== this.lastLogged) {

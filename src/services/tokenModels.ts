@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { nextEvent, type Event } from '../common/async';
-import { Disposable, toDisposable } from '../common/dispose';
+import { combinedDisposable, Disposable } from '../common/dispose';
 import { errorMessage, isAbortError } from '../common/errors';
 import type { ILogger } from '../common/logger';
 import type { BackgroundTokenizer } from '../core/tokenizer/backgroundTokenizer';
@@ -130,12 +130,7 @@ export class TokenModels extends Disposable {
 
   /** onDidChange, and a model dropped (document closed, evicted, encoding changed): what `whenReady` waits for. */
   private readonly onDidSettle: Event<vscode.TextDocument> = (listener) => {
-    const a = this.onDidChange(listener);
-    const b = this.dropped.event(listener);
-    return toDisposable(() => {
-      a.dispose();
-      b.dispose();
-    });
+    return combinedDisposable(this.onDidChange(listener), this.dropped.event(listener));
   };
 
   /** The encoding that applies to `document` (undefined: the window's default). */

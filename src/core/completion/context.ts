@@ -1,3 +1,4 @@
+import { isLowSurrogate } from '../tokenizer/utf8';
 import type { CompletionContext } from './types';
 
 export interface ContextBudget {
@@ -49,9 +50,8 @@ function lineStart(text: string, at: number): number {
 }
 
 /** Moves a cut off the low half of a surrogate pair. */
-function charBoundary(text: string, at: number): number {
-  const c = text.charCodeAt(at);
-  return c >= 0xdc00 && c <= 0xdfff ? at + 1 : at;
+export function charBoundary(text: string, at: number): number {
+  return isLowSurrogate(text.charCodeAt(at)) ? at + 1 : at;
 }
 
 function prefixStartFor(w: TextWindow, budget: ContextBudget, countTokens: (s: string) => number): number {

@@ -1,4 +1,5 @@
 import { raceAbort } from '../../common/async';
+import type { InfillRequest, InfillResult } from '../backend/backend';
 import { SuggestionCache, typedThrough } from './cache';
 import { postprocess } from './postprocess';
 import { afterPartialWord, cutPartialWord } from './textHealing';
@@ -21,6 +22,14 @@ export interface Generated {
 }
 
 export type Generate = (request: GenerateRequest) => Promise<Generated>;
+
+/** A Generate over a backend's infill (greedy; any CompletionBackend, BackendService or LocalBackend). */
+export function generateWith(infill: (request: InfillRequest) => Promise<InfillResult>): Generate {
+  return async (r) => {
+    const res = await infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
+    return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}) };
+  };
+}
 
 export interface PipelineOptions {
   readonly healing: HealingMode;

@@ -1,11 +1,11 @@
 import * as vscode from 'vscode';
 import { abortableDelay } from '../../common/async';
-import { isAbortError, isBackendError } from '../../common/errors';
+import { isCancellation } from '../../common/errors';
 import type { ILogger } from '../../common/logger';
 import { COMMAND_COMPLETION_ACCEPTED } from '../../commandIds';
 import type { InlineCompletionSettings, ScopedSettingSlice } from '../../configuration';
 import { cutContext, DEFAULT_BUDGET } from '../../core/completion/context';
-import { CompletionPipeline, type Generate } from '../../core/completion/pipeline';
+import { CompletionPipeline, generateWith } from '../../core/completion/pipeline';
 import { AdaptiveDebounce } from '../../core/completion/schedule';
 import type { Suggestion } from '../../core/completion/types';
 import type { BackendService } from '../../services/backendService';
@@ -39,11 +39,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     private readonly stats: CompletionStats,
     private readonly log: ILogger,
   ) {
-    const generate: Generate = async (r) => {
-      const res = await backend.infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
-      return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}) };
-    };
-    this.pipeline = new CompletionPipeline(generate);
+    this.pipeline = new CompletionPipeline(generateWith((req) => backend.infill(req)));
   }
 
   /** A document change in the active editor: the typing rhythm the debounce follows. */
@@ -68,7 +64,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
       return await this.complete(document, position, context, settings, s.signal, token);
     } catch (e) {
       // a generation replaced by a newer request ends with 'aborted': that request answers instead
-      if (isAbortError(e) || isBackendError(e, 'aborted') || token.isCancellationRequested) return this.cancelled(request);
+      if (isCancellation(e) || token.isCancellationRequested) return this.cancelled(request);
       const message = e instanceof Error ? e.message : String(e);
       this.log.warn(`completion failed: ${message}`);
       this.status.set({ kind: 'error', message });

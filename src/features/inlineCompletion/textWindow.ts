@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { TextWindow } from '../../core/completion/context';
+import { charBoundary, type TextWindow } from '../../core/completion/context';
 
 /** Lines read around the cursor: far more than any prompt budget, far less than a large file. */
 const LINES_BEFORE = 400;
@@ -30,9 +30,7 @@ export function textWindowAt(document: vscode.TextDocument, position: vscode.Pos
 
 /** The cursor's line alone, cut to MAX_CHARS / 2 on each side of the cursor (no item extension: such lines are not code to complete into). */
 function hugeLineWindow(document: vscode.TextDocument, position: vscode.Position, line: string): TextWindow {
-  let from = Math.max(0, position.character - MAX_CHARS / 2);
-  const c = line.charCodeAt(from);
-  if (c >= 0xdc00 && c <= 0xdfff) from++;
+  const from = charBoundary(line, Math.max(0, position.character - MAX_CHARS / 2));
   const to = Math.min(line.length, position.character + MAX_CHARS / 2);
   return { text: line.slice(from, to), offset: position.character - from, firstLine: position.line, atDocumentStart: false };
 }

@@ -9,22 +9,28 @@ import { TokenscopeError } from '../../../common/errors';
 import { consumeForced, type TokenByteIndex } from '../../completion/heal/tokenByteIndex';
 
 type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
-interface NextLogits {
-  readonly logits: Map<number, number>;
-  /** log of Σ exp(logit) over the whole vocabulary. */
-  readonly logNormalizer: number;
+type NextOutput = { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
+
+/** The request for the logits of `tokens` after an item; `normalized` adds what log Z needs (the max and Σ exp). */
+function logitsOf(tokens: readonly number[], normalized: boolean): object {
+  return { generateNext: { logits: { filter: { tokens: tokens as Token[], includeMax: normalized } }, ...(normalized ? { totalLogitWeight: true } : {}) } };
 }
 
-/** Evaluates `tokens` and returns the logits of `candidates` (and the normalizer) after the last one. */
-async function logitsAfter(seq: LlamaContextSequence, tokens: readonly number[], candidates: readonly number[]): Promise<NextLogits> {
-  const last = tokens.length - 1;
-  const items = tokens.map((t, i) => (i < last ? t : [t, { generateNext: { logits: { filter: { tokens: candidates as Token[], includeMax: true } }, totalLogitWeight: true } }]));
-  const out = await seq.controlledEvaluate(items as EvalItems);
-  const next = out[last]?.next as { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
+/** The filtered logits of one output, and log Z = max + log Σ exp(logit − max) over the whole vocabulary. */
+function normalizedLogits(next: NextOutput): { logits: Map<number, number>; logZ: number } {
   if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
   let max = -Infinity;
   for (const v of next.logits.values()) max = Math.max(max, v);
-  return { logits: next.logits, logNormalizer: max + Math.log(next.totalLogitWeight) };
+  return { logits: next.logits, logZ: max + Math.log(next.totalLogitWeight) };
+}
+
+/** Evaluates `tokens` and returns the logits of `candidates` after the last one. */
+async function logitsAfter(seq: LlamaContextSequence, tokens: readonly number[], candidates: readonly number[]): Promise<Map<number, number>> {
+  const last = tokens.length - 1;
+  const out = await seq.controlledEvaluate(tokens.map((t, i) => (i < last ? t : [t, logitsOf(candidates, false)])) as EvalItems);
+  const logits = (out[last]?.next as NextOutput)?.logits;
+  if (!logits) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
+  return logits;
 }
 
 /**
@@ -73,7 +79,7 @@ const DIRECT_MASK_MAX = 1024;
 /** The likeliest token compatible with `rest` after evaluating `tokens`: a small mask directly, a large one top K first. */
 async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, tokens: readonly number[], rest: Uint8Array): Promise<number> {
   const mask = healingMask(index, rest);
-  if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, (await logitsAfter(seq, tokens, mask)).logits);
+  if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, await logitsAfter(seq, tokens, mask));
   // membership in the mask as healingMask chose it: covering tokens only, when there are any
   const covering = index.bytesOf(mask[0]!).length >= rest.length;
   const allowed = (t: number): boolean => index.isCompatible(t, rest) && (!covering || index.bytesOf(t).length >= rest.length);
@@ -82,7 +88,7 @@ async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, to
   // none in the top K: the next step re-evaluates only the last token, so undo it first
   const last = tokens[tokens.length - 1]!;
   await seq.eraseContextTokenRanges([{ start: seq.contextTokens.length - 1, end: seq.contextTokens.length }]);
-  return argmaxOf(mask, (await logitsAfter(seq, [last], mask)).logits);
+  return argmaxOf(mask, await logitsAfter(seq, [last], mask));
 }
 
 /** Evaluates `tokens` and returns the top `k` (token, logit) after the last, highest first. */
@@ -119,20 +125,16 @@ export async function scoreContinuation(
   });
   const items = [
     ...before,
-    ...stepTokens.map((t, i) => [t, { generateNext: { logits: { filter: { tokens: [continuation[i]!, ...(masks[i] ?? [])] as Token[], includeMax: true } }, totalLogitWeight: true } }]),
+    ...stepTokens.map((t, i) => [t, logitsOf([continuation[i]!, ...(masks[i] ?? [])], true)]),
   ];
   const out = await seq.controlledEvaluate(items as EvalItems);
   const logProbs: number[] = [];
   const maskLogMass: number[] = [];
   continuation.forEach((t, i) => {
-    const next = out[before.length + i]?.next as { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
-    if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
-    let max = -Infinity;
-    for (const v of next.logits.values()) max = Math.max(max, v);
-    const logZ = max + Math.log(next.totalLogitWeight);
-    logProbs.push(next.logits.get(t)! - logZ);
+    const { logits, logZ } = normalizedLogits(out[before.length + i]?.next);
+    logProbs.push(logits.get(t)! - logZ);
     const m = masks[i];
-    maskLogMass.push(m ? logSumExp(m.map((c) => next.logits!.get(c)!)) - logZ : 0);
+    maskLogMass.push(m ? logSumExp(m.map((c) => logits.get(c)!)) - logZ : 0);
   });
   return { logProbs, maskLogMass };
 }

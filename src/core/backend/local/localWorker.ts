@@ -32,22 +32,26 @@ let sequence: LlamaContextSequence | undefined;
 /** Greedy prediction after the last context token, when known (set by prefill/append/verify). */
 let pendingNext: number | undefined;
 let loadedPath: string | undefined;
-/** The vocabulary by raw bytes, for token healing: read from the GGUF file on first use (~0.1 s). */
-let healing: { index: TokenByteIndex; isSpecial: (id: number) => boolean } | undefined;
+interface Healing {
+  readonly index: TokenByteIndex;
+  readonly isSpecial: (id: number) => boolean;
+}
+/** The vocabulary by raw bytes, for token healing: read from the GGUF file once per model (~0.3 s). */
+let healing: Healing | undefined;
 
-function healingIndex(): TokenByteIndex {
+function healingVocab(): Healing {
   if (!loadedPath) throw new TokenscopeError('model-missing', 'no model loaded');
   if (!healing) {
     const tokenizer = GgufTokenizer.load(loadedPath);
     healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer) };
   }
-  return healing.index;
+  return healing;
 }
 
 /** The prompt with the unstable tail before `cursorAt` cut out, and the bytes generation must re-produce. */
 function healPrompt(prompt: readonly number[], cursorAt: number): { prompt: readonly number[]; forced: Uint8Array } {
-  const index = healingIndex();
-  const cut = findHealCut(prompt.slice(0, cursorAt), index, { isSpecial: healing!.isSpecial });
+  const { index, isSpecial } = healingVocab();
+  const cut = findHealCut(prompt.slice(0, cursorAt), index, { isSpecial });
   return { prompt: [...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)], forced: cut.removed };
 }
 
@@ -72,7 +76,7 @@ async function load(modelPath: string, contextSize: number, threads: number): Pr
   // completion that needs it; requests run one at a time, so one arriving meanwhile waits for it
   setTimeout(() => {
     try {
-      healingIndex();
+      healingVocab();
     } catch {
       // built again (and the error reported) on the first healed request
     }
@@ -197,7 +201,7 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
   if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
   const reused = await reuse(seq, healed.prompt as Token[]);
   let toEvaluate = healed.prompt.slice(reused) as Token[];
-  const forced = healed.forced.length ? await generateForced(seq, healingIndex(), toEvaluate, healed.forced, () => context.aborted()) : [];
+  const forced = healed.forced.length ? await generateForced(seq, healingVocab().index, toEvaluate, healed.forced, () => context.aborted()) : [];
   // from the request's start: the first masked step evaluates the prompt too (one batch)
   const forcedMs = performance.now() - t0;
   forced.forEach((t) => context.emit(t));
@@ -226,7 +230,7 @@ async function score(r: Request<'score'>): Promise<Result<'score'>> {
   const { sequence: seq } = live();
   const reused = await reuse(seq, r.prompt as Token[]);
   const forced = r.forcedBytes?.length ? Uint8Array.from(r.forcedBytes) : undefined;
-  const s = await scoreContinuation(seq, forced ? healingIndex() : undefined, r.prompt.slice(reused), r.continuation, forced);
+  const s = await scoreContinuation(seq, forced ? healingVocab().index : undefined, r.prompt.slice(reused), r.continuation, forced);
   pendingNext = undefined;
   return { op: 'score', ...s };
 }

@@ -19,6 +19,12 @@ function indexFor(enc: 'r50k_base' | 'o200k_base' | 'cl100k_base'): GlitchIndex 
   });
 }
 
+/** Applies one edit to the token model and tells the tracker what it re-lexed. */
+function editBoth(doc: DocumentTokens, tracker: GlitchTracker, offset: number, del: number, ins: string): void {
+  const s = doc.applyEdit(offset, del, ins);
+  tracker.applyEdits([{ offset, deleteLength: del, insertLength: ins.length, relexStart: s.relexStart, relexEnd: s.relexEnd }]);
+}
+
 const key = (f: GlitchFinding): string => `${f.start}-${f.end}-${f.info.kind}-${f.info.id}`;
 
 describe('core/glitch: index and incremental tracker', () => {
@@ -59,14 +65,10 @@ describe('core/glitch: index and incremental tracker', () => {
       const offset = rng.int(len + 1);
       const del = Math.min(len - offset, rng.int(3) === 0 ? rng.int(20) : 0);
       const ins = rng.int(4) === 0 ? '' : inserts[rng.int(inserts.length)]!;
-      const stats = doc.applyEdit(offset, del, ins);
-      tracker.applyEdits([{ offset, deleteLength: del, insertLength: ins.length, relexStart: stats.relexStart, relexEnd: stats.relexEnd }]);
+      editBoth(doc, tracker, offset, del, ins);
       const full = new GlitchTracker(ix, doc);
       assert.deepStrictEqual(tracker.findings.map(key), full.findings.map(key), `edit #${k}`);
-      if (doc.length > 1500) {
-        const s = doc.applyEdit(0, 700, '');
-        tracker.applyEdits([{ offset: 0, deleteLength: 700, insertLength: 0, relexStart: s.relexStart, relexEnd: s.relexEnd }]);
-      }
+      if (doc.length > 1500) editBoth(doc, tracker, 0, 700, '');
     }
     assert.ok(tracker.findings.length > 0, 'the random text keeps some findings');
   });
@@ -89,8 +91,7 @@ describe('core/glitch: index and incremental tracker', () => {
         const offset = rng.int(len + 1);
         const del = Math.min(len - offset, rng.int(3) === 0 ? rng.int(30) : 0);
         const ins = rng.int(3) === 0 ? '' : inserts[rng.int(inserts.length)]!;
-        const stats = doc.applyEdit(offset, del, ins);
-        tracker.applyEdits([{ offset, deleteLength: del, insertLength: ins.length, relexStart: stats.relexStart, relexEnd: stats.relexEnd }]);
+        editBoth(doc, tracker, offset, del, ins);
         steps++;
         if (tracker.scanMore(1 + rng.int(120))) break;
       }
