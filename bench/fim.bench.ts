@@ -19,22 +19,24 @@ import type { BenchResult, BenchSuite } from './types';
  * cursor is at a line's end), the suffix what follows it; prompts as the extension builds them
  * (320 prefix and 128 suffix tokens of the model, FIM markers from the GGUF).
  *
- * Per kind and mode (off / classic):
+ * Per kind and mode (off / classic / exact):
  * - continue: where the cursor cuts a word, the share whose first generated character continues it;
  * - prefix1/4/8: the share whose first k characters equal the true middle's;
  * - line: first-line exact match;
- * - nll: teacher-forced negative log-likelihood of the true middle in nats per UTF-8 byte. Off: the
- *   canonical tokens of the middle after the unhealed prompt. Classic: the canonical tokens of
- *   (healed bytes + middle) after the cut prompt, each masked step's probability renormalized by
- *   the mask's mass (what the masked sampler assigns), so both are the probability each mode's
- *   generator gives the true text.
+ * - nll: −log P(the output starts with the true middle), in nats per UTF-8 byte of the middle, the
+ *   probability summed over every tokenization that covers the bytes (cover encodings,
+ *   byteCovers.ts), so the three modes are measured alike. Off: after the unhealed prompt. Classic:
+ *   after the cut prompt, over outputs whose first token re-produces the healed bytes (the only
+ *   ones its mask allows), divided by that mask's mass. Exact: after the cut prompt,
+ *   P(healed + middle) / P(healed), the byte-level conditional.
  * Latency: healing overhead = time to the first visible character, classic − off, paired, each on an
  * empty KV cache; request → suggestion through the pipeline (warm model, no debounce); typed-through.
  */
 
 const SHIPPED = path.join(REPO_ROOT, 'media', 'models', 'tokenscope-fim-tiny.gguf');
 const WORKER = path.join(__dirname, '..', 'src', 'core', 'backend', 'local', 'localWorker.js');
-const PER_KIND = 60;
+/** Cases per kind (FIM_PER_KIND overrides it for a quick look; the recorded figures use 60). */
+const PER_KIND = Number(process.env.FIM_PER_KIND ?? 60);
 const PREFIX_TOKENS = 320;
 const SUFFIX_TOKENS = 128;
 const MAX_TOKENS = 24;
@@ -42,7 +44,8 @@ const ALL = Number.MAX_SAFE_INTEGER;
 
 const KINDS = ['midident', 'afterspace', 'midindent', 'midoperator', 'instring', 'linestart', 'lineend'] as const;
 type Kind = (typeof KINDS)[number];
-type Mode = 'off' | 'classic';
+const MODES = ['off', 'classic', 'exact'] as const;
+type Mode = (typeof MODES)[number];
 
 interface Case {
   readonly kind: Kind;
@@ -95,6 +98,8 @@ function makeCases(files: readonly string[], rng: Rng): Case[] {
 }
 
 interface Row {
+  /** Index of the case (rows of one case share it). */
+  case: number;
   kind: Kind;
   mode: Mode;
   cut: boolean;
@@ -105,50 +110,41 @@ interface Row {
   firstVisibleMs: number;
 }
 
-async function runCase(b: LocalBackend, c: Case, mode: Mode, index: ReturnType<typeof ggufTokenByteIndex>, isSpecial: (id: number) => boolean): Promise<Row> {
+/** One case in every mode: the generations, and the three likelihoods from two cover-sum scorings. */
+async function runCase(b: LocalBackend, c: Case, caseId: number, index: ReturnType<typeof ggufTokenByteIndex>, isSpecial: (id: number) => boolean): Promise<Row[]> {
   const tok = b.tokenizer;
   const pre = Array.from(tok.encode(c.prefix)).slice(-PREFIX_TOKENS);
   const suf = Array.from(tok.encode(c.suffix)).slice(0, SUFFIX_TOKENS);
   const prefix = new TextDecoder().decode(tok.decodeBytes(pre));
   const suffix = new TextDecoder().decode(tok.decodeBytes(suf));
-  await b.rollback(ALL);
-  const r = await b.infill({ prefix, suffix, maxTokens: MAX_TOKENS, temperature: 0, healing: mode, stop: ['\n'] });
-  // teacher forcing on the same prompt the mode generates from
   const { prompt, cursorAt } = b.fimPromptAt(prefix, suffix);
-  const cut = mode === 'classic' ? findHealCut(prompt.slice(0, cursorAt), index, { isSpecial }) : { keep: cursorAt, removed: new Uint8Array(0) };
-  const scored = [...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)];
-  const middleBytes = Buffer.from(c.middle, 'utf8');
-  const continuation = healedContinuation(b, index, Buffer.from(cut.removed), middleBytes);
-  const s = await b.score(scored, continuation, cut.removed.length ? cut.removed : undefined);
-  const logP = s.logProbs.reduce((x, y) => x + y, 0) - s.maskLogMass.reduce((x, y) => x + y, 0);
+  const cut = findHealCut(prompt.slice(0, cursorAt), index, { isSpecial });
+  const middle = Buffer.from(c.middle, 'utf8');
+  const off = await b.coverScore(prompt, middle, 0);
+  const healed = cut.removed.length > 0 ? await b.coverScore([...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)], Buffer.concat([cut.removed, middle]), cut.removed.length) : off;
+  const logP: Record<Mode, number> = {
+    off: off.logP,
+    classic: cut.removed.length > 0 ? healed.logPFirstCovers - healed.logMaskMass : off.logP,
+    exact: cut.removed.length > 0 ? healed.logP - healed.logPHealed : off.logP,
+  };
   const first = c.prefix.at(-1) ?? '';
-  return { kind: c.kind, mode, cut: WORD.test(first) && WORD.test(c.middle[0] ?? ''), generated: r.text, middle: c.middle, nll: -logP, bytes: middleBytes.length, firstVisibleMs: r.firstTokenMs ?? r.totalMs };
-}
-
-/**
- * The tokens of (healed bytes + middle) the masked generator can produce: the canonical tokenization
- * when its first token covers the healed bytes (the usual case), else the longest covering token
- * that the text starts with, then the canonical tokens of the rest.
- */
-function healedContinuation(b: LocalBackend, index: ReturnType<typeof ggufTokenByteIndex>, removed: Buffer, middle: Buffer): number[] {
-  const all = Buffer.concat([removed, middle]);
-  const canonical = Array.from(b.tokenizer.encode(all.toString('utf8')));
-  if (removed.length === 0 || index.bytesOf(canonical[0]!).length >= removed.length) return canonical;
-  let best = -1;
-  for (const t of index.covering(removed)) {
-    const tb = index.bytesOf(t);
-    if (tb.length <= all.length && Buffer.from(tb).equals(all.subarray(0, tb.length)) && (best < 0 || tb.length > index.bytesOf(best).length)) best = t;
+  const rows: Row[] = [];
+  for (const mode of MODES) {
+    await b.rollback(ALL);
+    const r = await b.infill({ prefix, suffix, maxTokens: MAX_TOKENS, temperature: 0, healing: mode, stop: ['\n'] });
+    rows.push({ case: caseId, kind: c.kind, mode, cut: WORD.test(first) && WORD.test(c.middle[0] ?? ''), generated: r.text, middle: c.middle, nll: -logP[mode], bytes: middle.length, firstVisibleMs: r.firstTokenMs ?? r.totalMs });
   }
-  if (best < 0) return canonical;
-  return [best, ...Array.from(b.tokenizer.encode(all.subarray(index.bytesOf(best).length).toString('utf8')))];
+  return rows;
 }
 
+const sumOver = (rows: readonly Row[], cases: ReadonlySet<number>, f: (r: Row) => number): number => rows.reduce((x, r) => (cases.has(r.case) ? x + f(r) : x), 0);
 const share = (rows: readonly Row[], pred: (r: Row) => boolean): number => (rows.length ? rows.filter(pred).length / rows.length : NaN);
 const prefixK = (k: number) => (r: Row): boolean => r.middle.length >= k && r.generated.slice(0, k) === r.middle.slice(0, k);
 
 function qualityRows(rows: readonly Row[], log: (l: string) => void): BenchResult[] {
   const out: BenchResult[] = [];
   for (const kind of KINDS) {
+    const finite = new Set(rows.filter((r) => r.kind === kind && r.mode === 'off').map((r) => r.case).filter((id) => rows.every((r) => r.case !== id || Number.isFinite(r.nll))));
     const figures = (mode: Mode): Record<string, number> => {
       const rs = rows.filter((r) => r.kind === kind && r.mode === mode);
       const cut = rs.filter((r) => r.cut);
@@ -158,26 +154,29 @@ function qualityRows(rows: readonly Row[], log: (l: string) => void): BenchResul
         prefix4: share(rs.filter((r) => r.middle.length >= 4), prefixK(4)),
         prefix8: share(rs.filter((r) => r.middle.length >= 8), prefixK(8)),
         line: share(rs, (r) => r.generated.trimEnd() === r.middle.trimEnd()),
-        nll: rs.reduce((x, r) => x + r.nll, 0) / rs.reduce((x, r) => x + r.bytes, 0),
+        // over the cases every mode gives a non-zero probability (paired); `zero` counts the others
+        nll: sumOver(rs, finite, (r) => r.nll) / sumOver(rs, finite, (r) => r.bytes),
+        zero: rs.filter((r) => !Number.isFinite(r.nll)).length,
         n: rs.length,
         ncut: cut.length,
       };
     };
     const off = figures('off');
     const classic = figures('classic');
-    log(`${kind}: n=${off.n} (word cut in ${off.ncut}); off ${fmt(off)} | classic ${fmt(classic)}`);
-    for (const [mode, f] of [['off', off], ['classic', classic]] as const) {
+    const exact = figures('exact');
+    log(`${kind}: n=${off.n} (word cut in ${off.ncut}); off ${fmt(off)} | classic ${fmt(classic)} | exact ${fmt(exact)}`);
+    for (const [mode, f] of [['off', off], ['classic', classic], ['exact', exact]] as const) {
       for (const m of ['prefix1', 'prefix4', 'prefix8', 'line'] as const) out.push({ id: `fim.${kind}.${m}.${mode}`, value: f[m]!, unit: 'share', note: `${f.n} cases` });
       if (f.ncut! > 0) out.push({ id: `fim.${kind}.continue.${mode}`, value: f.continue!, unit: 'share', note: `${f.ncut} cases where the cursor cuts a word` });
-      out.push({ id: `fim.${kind}.nll.${mode}`, value: f.nll!, unit: 'nats/byte', note: `${f.n} cases` });
+      out.push({ id: `fim.${kind}.nll.${mode}`, value: f.nll!, unit: 'nats/byte', note: `${finite.size} of ${f.n} cases (the ones every mode gives a non-zero probability); ${f.zero} where ${mode} gives the truth probability 0` });
     }
-    decorate(out, kind, off, classic);
+    decorate(out, kind, off, classic, exact);
   }
   return out;
 }
 
 /** The issue's headline rows get their baselines (measured in this run) and targets. */
-function decorate(out: BenchResult[], kind: Kind, off: Record<string, number>, classic: Record<string, number>): void {
+function decorate(out: BenchResult[], kind: Kind, off: Record<string, number>, classic: Record<string, number>, exact: Record<string, number>): void {
   const set = (id: string, patch: Partial<BenchResult>): void => {
     const i = out.findIndex((r) => r.id === id);
     if (i >= 0) out[i] = { ...out[i]!, ...patch };
@@ -186,6 +185,9 @@ function decorate(out: BenchResult[], kind: Kind, off: Record<string, number>, c
     set('fim.midident.continue.classic', { peer: 'off (same run)', peerValue: off.continue!, ratio: classic.continue! / off.continue!, target: '≥ 0.9', met: classic.continue! >= 0.9 });
     const r = off.nll! / classic.nll!;
     set('fim.midident.nll.classic', { peer: 'off (same run)', peerValue: off.nll!, ratio: r, target: 'ratio ≥ 1.4', met: r >= 1.4 });
+    const re = classic.nll! / exact.nll!;
+    set('fim.midident.nll.exact', { peer: 'classic (same run)', peerValue: classic.nll!, ratio: re, target: 'ratio ≥ 1.0', met: re >= 1.0 });
+    set('fim.midident.continue.exact', { peer: 'classic (same run)', peerValue: classic.continue!, ratio: exact.continue! / classic.continue! });
   }
   if (kind === 'linestart') {
     const d = classic.prefix4! - off.prefix4!;
@@ -194,7 +196,23 @@ function decorate(out: BenchResult[], kind: Kind, off: Record<string, number>, c
 }
 
 function fmt(f: Record<string, number>): string {
-  return `cont ${f.continue!.toFixed(2)} p1 ${f.prefix1!.toFixed(2)} p4 ${f.prefix4!.toFixed(2)} p8 ${f.prefix8!.toFixed(2)} line ${f.line!.toFixed(2)} nll ${f.nll!.toFixed(3)}`;
+  return `zero ${f.zero} cont ${f.continue!.toFixed(2)} p1 ${f.prefix1!.toFixed(2)} p4 ${f.prefix4!.toFixed(2)} p8 ${f.prefix8!.toFixed(2)} line ${f.line!.toFixed(2)} nll ${f.nll!.toFixed(3)}`;
+}
+
+/** Healing overhead: time to the first visible character, healed − off, paired per case (each on an empty KV cache). */
+function overheadRows(rows: readonly Row[]): BenchResult[] {
+  const diffs = (mode: Mode): number[] => {
+    const d: number[] = [];
+    for (let i = 0; i + MODES.length - 1 < rows.length; i += MODES.length) d.push(rows[i + MODES.indexOf(mode)]!.firstVisibleMs - rows[i]!.firstVisibleMs);
+    return d;
+  };
+  const classic = diffs('classic');
+  const exact = diffs('exact');
+  const c50 = percentile(classic, 50);
+  return [
+    { id: 'fim.heal.overhead.p50', value: c50, unit: 'ms', target: '≤ 10', met: c50 <= 10, note: `classic: time to the first visible character, classic − off, paired over ${classic.length} cases on an empty KV cache; p90 ${percentile(classic, 90).toFixed(1)} ms` },
+    { id: 'fim.heal.overhead.p50.exact', value: percentile(exact, 50), unit: 'ms', note: `exact: the same, exact − off; p90 ${percentile(exact, 90).toFixed(1)} ms` },
+  ];
 }
 
 /** Through the pipeline as the provider runs it: fresh contexts, then typing the first character of each suggestion. */
@@ -286,13 +304,9 @@ const suite: BenchSuite = {
       const index = ggufTokenByteIndex(b.tokenizer);
       const isSpecial = ggufIsSpecial(b.tokenizer);
       const rows: Row[] = [];
-      for (const c of cases) for (const mode of ['off', 'classic'] as const) rows.push(await runCase(b, c, mode, index, isSpecial));
+      for (const [i, c] of cases.entries()) rows.push(...(await runCase(b, c, i, index, isSpecial)));
       const out = qualityRows(rows, log);
-      // healing overhead: time to the first visible character, classic − off, paired per case
-      const diffs: number[] = [];
-      for (let i = 0; i + 1 < rows.length; i += 2) diffs.push(rows[i + 1]!.firstVisibleMs - rows[i]!.firstVisibleMs);
-      const over = percentile(diffs, 50);
-      out.push({ id: 'fim.heal.overhead.p50', value: over, unit: 'ms', target: '≤ 10', met: over <= 10, note: `time to the first visible character, classic − off, paired over ${diffs.length} cases on an empty KV cache; p90 ${percentile(diffs, 90).toFixed(1)} ms` });
+      out.push(...overheadRows(rows));
       out.push(...(await latencyRows(b, cases.filter((_, i) => i % 3 === 0))));
       out.push(...(await debounceRows(b, cases.filter((c, i) => i % 7 === 0 && c.middle.length >= 8).slice(0, 24), log)));
       return out;

@@ -63,7 +63,7 @@ export interface BackendSettings {
   readonly timeoutMs: number;
 }
 
-export type CompletionHealing = 'off' | 'classic';
+export type CompletionHealing = 'off' | 'classic' | 'exact';
 
 /** Inline (ghost-text) completions, per language. */
 export interface InlineCompletionSettings {
@@ -74,6 +74,8 @@ export interface InlineCompletionSettings {
   readonly maxTokens: number;
   /** Glob patterns of files that never get suggestions. */
   readonly exclude: readonly string[];
+  /** Tokens of snippets from other open files put before the prompt (0: none; capped by the model's free context). */
+  readonly otherFilesTokens: number;
 }
 
 /** A window-wide slice of the settings. */
@@ -137,7 +139,7 @@ class SettingsReader {
 
   inlineCompletion(c: vscode.WorkspaceConfiguration): InlineCompletionSettings {
     const healingRaw = c.get<unknown>('completion.healing', 'classic');
-    const healing: CompletionHealing = healingRaw === 'off' || healingRaw === 'classic' ? healingRaw : 'classic';
+    const healing: CompletionHealing = healingRaw === 'off' || healingRaw === 'classic' || healingRaw === 'exact' ? healingRaw : 'classic';
     if (healing !== healingRaw) this.reportInvalid('completion.healing', healingRaw, healing);
     const maxRaw = c.get<unknown>('completion.maxTokens', 48);
     let maxTokens = 48;
@@ -146,7 +148,11 @@ class SettingsReader {
     const excludeRaw = c.get<unknown>('completion.exclude', []);
     const exclude = Array.isArray(excludeRaw) ? excludeRaw.filter((x): x is string => typeof x === 'string' && x !== '') : [];
     if (!Array.isArray(excludeRaw)) this.reportInvalid('completion.exclude', excludeRaw, []);
-    return Object.freeze({ enabled: this.bool(c, 'completion.enabled', true), healing, maxTokens, exclude: Object.freeze(exclude) });
+    const otherRaw = c.get<unknown>('completion.otherFiles.maxTokens', 256);
+    let otherFilesTokens = 256;
+    if (typeof otherRaw === 'number' && Number.isFinite(otherRaw) && otherRaw >= 0) otherFilesTokens = Math.min(4096, Math.floor(otherRaw));
+    else this.reportInvalid('completion.otherFiles.maxTokens', otherRaw, otherFilesTokens);
+    return Object.freeze({ enabled: this.bool(c, 'completion.enabled', true), healing, maxTokens, exclude: Object.freeze(exclude), otherFilesTokens });
   }
 
   statusBar(c: vscode.WorkspaceConfiguration): StatusBarSettings {

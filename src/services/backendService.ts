@@ -107,6 +107,12 @@ export class BackendService extends Disposable {
     return b instanceof LocalBackend ? { name: this.label(), count: (t) => b.tokenizer.count(t) } : undefined;
   }
 
+  /** Tokens the loaded local model's context holds (undefined: no local model loaded; remote servers do not say). */
+  localContextSize(): number | undefined {
+    const b = this.backend;
+    return b instanceof LocalBackend ? b.load?.contextSize : undefined;
+  }
+
   /** The server's URL and model name as configured (for "Show Model Info" of a remote backend). */
   get server(): { readonly url: string; readonly model: string } {
     return { url: this.settings.serverUrl, model: this.settings.serverModel };

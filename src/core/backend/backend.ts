@@ -31,14 +31,16 @@ export interface InfillRequest {
   /**
    * Token healing when the cursor splits a token: 'classic' cuts the unstable tail of the prefix and
    * re-produces its bytes under a byte mask (backends with token-level control; others fall back
-   * to text level). Default 'off'.
+   * to text level). 'exact' also chooses the first bytes after the cursor by the exact byte-level
+   * distribution (summed over the tokenizations that cover them; token-level backends only,
+   * others treat it as 'classic'). Default 'off'.
    */
   readonly healing?: HealingMode;
   /** Called with each new piece of text as it streams. */
   readonly onText?: (chunk: string) => void;
 }
 
-export type HealingMode = 'off' | 'classic';
+export type HealingMode = 'off' | 'classic' | 'exact';
 
 export type StopReason = 'eos' | 'limit' | 'stop' | 'aborted';
 

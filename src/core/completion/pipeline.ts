@@ -2,13 +2,14 @@ import { raceAbort } from '../../common/async';
 import type { InfillRequest, InfillResult } from '../backend/backend';
 import { SuggestionCache, typedThrough } from './cache';
 import { postprocess } from './postprocess';
+import { withoutSuffixHead } from './suffixHead';
 import { afterPartialWord, cutPartialWord } from './textHealing';
 import type { CompletionContext, HealingApplied, HealingMode, Suggestion } from './types';
 
 /** One generation as the backend runs it; `onText` streams the text after the cursor. */
 export interface GenerateRequest {
   readonly context: CompletionContext;
-  /** 'classic': token-level healing in the backend. */
+  /** 'classic' / 'exact': token-level healing in the backend. */
   readonly healing: HealingMode;
   readonly maxTokens: number;
   readonly signal: AbortSignal;
@@ -26,7 +27,7 @@ export type Generate = (request: GenerateRequest) => Promise<Generated>;
 /** A Generate over a backend's infill (greedy; any CompletionBackend, BackendService or LocalBackend). */
 export function generateWith(infill: (request: InfillRequest) => Promise<InfillResult>): Generate {
   return async (r) => {
-    const res = await infill({ prefix: r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
+    const res = await infill({ prefix: (r.context.header ?? '') + r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
     return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}) };
   };
 }
@@ -149,10 +150,10 @@ export class CompletionPipeline {
     const cut = textLevel ? cutPartialWord(context) : { context, partial: '' };
     const f = new Flight(context, cut.partial, variant);
     this.flight = f;
-    f.promise = this.generate({ context: cut.context, healing: textLevel ? 'off' : options.healing, maxTokens: options.maxTokens, signal: f.abort.signal, onText: (c) => f.onRaw(c) }).then(
+    f.promise = this.generate({ context: withoutSuffixHead(cut.context), healing: textLevel ? 'off' : options.healing, maxTokens: options.maxTokens, signal: f.abort.signal, onText: (c) => f.onRaw(c) }).then(
       (g) => {
         f.settled = true;
-        if (!textLevel) return { text: g.text, healing: g.healedBytes > 0 ? 'token' : 'none', healedBytes: g.healedBytes, ...(g.healMs !== undefined ? { healMs: g.healMs } : {}) };
+        if (!textLevel) return { text: g.text, healing: g.healedBytes === 0 ? 'none' : options.healing === 'exact' ? 'exact' : 'token', healedBytes: g.healedBytes, ...(g.healMs !== undefined ? { healMs: g.healMs } : {}) };
         const after = afterPartialWord(g.text, cut.partial);
         // a suggestion that does not re-type the partial word is dropped (empty → dropEmpty)
         return { text: after ?? '', healing: cut.partial ? 'text' : 'none', healedBytes: 0 };

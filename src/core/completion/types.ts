@@ -8,6 +8,11 @@ export interface CompletionContext {
   readonly prefix: string;
   /** Text after the cursor (its end may be cut at a line boundary). */
   readonly suffix: string;
+  /**
+   * Extra context placed before the prefix in the prompt (snippets of other open files as
+   * comments); not part of the document, so never used to judge a suggestion.
+   */
+  readonly header?: string;
   /** Whether `prefix` is the whole text before the cursor (nothing cut). */
   readonly prefixComplete: boolean;
   readonly languageId?: string;
@@ -16,8 +21,11 @@ export interface CompletionContext {
 /** How a suggestion was obtained. */
 export type CompletionSource = 'generated' | 'cache' | 'typed-through' | 'in-flight';
 
-/** What healing did for a suggestion: token level (byte mask in the engine), text level (remote backends) or nothing. */
-export type HealingApplied = 'token' | 'text' | 'none';
+/**
+ * What healing did for a suggestion: token level (byte mask in the engine), exact byte level
+ * (cover sums, then the mask), text level (remote backends) or nothing.
+ */
+export type HealingApplied = 'token' | 'exact' | 'text' | 'none';
 
 export interface Suggestion {
   /** Text to insert at the cursor. */

@@ -13,6 +13,7 @@ export type CompletionStatusState =
 
 const HEALING_NOTE: Record<Suggestion['healing'], string> = {
   token: 'healed at token level (byte mask in the engine)',
+  exact: 'healed at byte level (exact next-byte probabilities, then the byte mask)',
   text: 'healed at text level (this backend gives no token control)',
   none: 'no token split at the cursor',
 };

@@ -9,6 +9,7 @@ import { CompletionAcceptedCommand, ShowCompletionStatsCommand, ToggleCompletion
 import { CompletionStats } from './completionStats';
 import { CompletionStatus } from './completionStatus';
 import { InlineCompletionProvider } from './inlineCompletionProvider';
+import { OtherFilesContext } from './otherFilesContext';
 
 /** What tests read. */
 export interface InlineCompletionApi {
@@ -34,7 +35,8 @@ export function register(service: BackendService, config: Configuration, logger:
   const log = withComponent(logger, 'completion');
   const status = new CompletionStatus();
   const stats = new CompletionStats();
-  const provider = new InlineCompletionProvider(service, config.inlineCompletion, () => canServe(service.state), status, stats, log);
+  const otherFiles = new OtherFilesContext();
+  const provider = new InlineCompletionProvider(service, config.inlineCompletion, () => canServe(service.state), status, stats, log, otherFiles);
   const registration = new ProviderRegistration(provider, service, status, log);
   const onType = vscode.workspace.onDidChangeTextDocument((e) => {
     if (e.contentChanges.length > 0 && e.document === vscode.window.activeTextEditor?.document) provider.keystroke();
@@ -44,7 +46,7 @@ export function register(service: BackendService, config: Configuration, logger:
     return d ? config.inlineCompletion.of(d).enabled : true;
   };
   const api: InlineCompletionApi = { provider, status, stats, registered: () => registration.registered };
-  return feature(api, status, registration, onType, registerCommands(new CompletionAcceptedCommand(stats), new ShowCompletionStatsCommand(stats), new ToggleCompletionsCommand(config, enabledNow)));
+  return feature(api, status, otherFiles, registration, onType, registerCommands(new CompletionAcceptedCommand(stats), new ShowCompletionStatsCommand(stats), new ToggleCompletionsCommand(config, enabledNow)));
 }
 
 /** Keeps the provider registered exactly while the backend can serve. */

@@ -13,7 +13,11 @@ import { signalOf } from '../../util/cancellation';
 import type { CompletionStats } from './completionStats';
 import type { CompletionStatus } from './completionStatus';
 import { reasonNotToFire } from './reasonNotToFire';
+import type { OtherFilesContext } from './otherFilesContext';
 import { textWindowAt } from './textWindow';
+
+/** FIM markers and the prefix's snapping to a line start may exceed the budgets by this much. */
+const PROMPT_MARGIN_TOKENS = 32;
 
 /** Characters per token when the backend's tokenizer is not on this side (remote servers): a conservative estimate. */
 const CHARS_PER_TOKEN_ESTIMATE = 3;
@@ -38,6 +42,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     private readonly status: CompletionStatus,
     private readonly stats: CompletionStats,
     private readonly log: ILogger,
+    private readonly otherFiles: Pick<OtherFilesContext, 'headerFor'>,
   ) {
     this.pipeline = new CompletionPipeline(generateWith((req) => backend.infill(req)));
   }
@@ -78,7 +83,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const selected = context.selectedCompletionInfo;
     const tokenizer = this.backend.localTokenizer();
     const count = tokenizer ? (t: string): number => tokenizer.count(t) : (t: string): number => Math.ceil(t.length / CHARS_PER_TOKEN_ESTIMATE);
-    const ctx = cutContext(textWindowAt(document, position, selected), DEFAULT_BUDGET, count, document.languageId);
+    const cut = cutContext(textWindowAt(document, position, selected), DEFAULT_BUDGET, count, document.languageId);
+    const header = this.otherFiles.headerFor(document, cut.prefix, this.otherFilesBudget(settings), count);
+    const ctx = header ? { ...cut, header } : cut;
     this.status.set({ kind: 'generating' });
     const outcome = await this.pipeline.complete(ctx, { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens }, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
@@ -92,6 +99,16 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const insert = selected ? selected.text + sg.text : sg.text;
     const range = selected ? selected.range : new vscode.Range(position, position);
     return [new vscode.InlineCompletionItem(insert, range, { title: 'Accepted', command: COMMAND_COMPLETION_ACCEPTED, arguments: [sg.healing] })];
+  }
+
+  /**
+   * Tokens left for other files' snippets: the setting, within what the local model's context
+   * holds beyond the prefix, suffix and generation budgets (the shipped model's 512 leave none).
+   */
+  private otherFilesBudget(settings: InlineCompletionSettings): number {
+    const ctx = this.backend.localContextSize();
+    const free = ctx === undefined ? Infinity : ctx - DEFAULT_BUDGET.prefixTokens - DEFAULT_BUDGET.suffixTokens - settings.maxTokens - PROMPT_MARGIN_TOKENS;
+    return Math.max(0, Math.min(settings.otherFilesTokens, free));
   }
 
   /** A request that ends without a result: the status leaves "generating" unless a newer request runs. */

@@ -4,7 +4,7 @@ import { raceAbort } from '../../../common/async';
 import { asBackendErrorCode, BackendError } from '../../../common/errors';
 import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../../common/requestChannel';
 import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
-import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
+import type { BackendCapabilities, BackendHealth, CompletionBackend, HealingMode, InfillRequest, InfillResult } from '../backend';
 import { HealedTextDecoder } from '../../completion/heal/healedTextDecoder';
 import { Collector } from '../collector';
 import { FIM_TEMPLATES } from '../fimTemplates';
@@ -140,7 +140,7 @@ export class LocalBackend implements CompletionBackend {
     // a stop text ends the generation like the caller's signal does
     const stopped = new AbortController();
     const r = await this.generate(
-      { prompt, maxTokens: req.maxTokens, temperature: req.temperature, ...(req.healing === 'classic' ? { healCursorAt: cursorAt } : {}) },
+      { prompt, maxTokens: req.maxTokens, temperature: req.temperature, ...healingFields(req.healing, cursorAt) },
       (event) => {
         if (stoppedByText) return;
         if (c.add(text.push(event))) {
@@ -153,6 +153,11 @@ export class LocalBackend implements CompletionBackend {
     if (!stoppedByText) c.add(text.end());
     if (req.signal?.aborted) throw cancelled();
     return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length, healedBytes: r.healedBytes, ...(r.forced > 0 ? { healMs: r.forcedMs } : {}) });
+  }
+
+  /** Byte-level likelihood of `bytes` after `prompt` by cover sums (see the 'coverScore' operation). */
+  async coverScore(prompt: readonly number[], bytes: Uint8Array, firstCovers: number, signal?: AbortSignal): Promise<ResultOf<'coverScore'>> {
+    return (await this.call({ op: 'coverScore', prompt, bytes: [...bytes], firstCovers }, signal)) as ResultOf<'coverScore'>;
   }
 
   /** Scores `continuation` after `prompt` by teacher forcing (see the 'score' operation). */
@@ -271,4 +276,18 @@ export class LocalBackend implements CompletionBackend {
     w?.process.kill('SIGKILL');
     this.tokenizer.dispose();
   }
+}
+
+/**
+ * Bytes after the healed ones that exact healing picks from the byte-level distribution (at most;
+ * it stops where the cut word ends). 8 covers most identifier remainders; each byte costs about one
+ * engine evaluation (bench fim.heal.overhead.p50.exact).
+ */
+const EXACT_BYTES = 8;
+
+/** The generate request's healing fields for a mode. */
+function healingFields(mode: HealingMode | undefined, cursorAt: number): { healCursorAt?: number; exactBytes?: number } {
+  if (mode === 'classic') return { healCursorAt: cursorAt };
+  if (mode === 'exact') return { healCursorAt: cursorAt, exactBytes: EXACT_BYTES };
+  return {};
 }

@@ -44,6 +44,11 @@ export type LocalRequest =
        * (findHealCut) and its bytes become `forcedBytes`. The result says how many bytes that was.
        */
       readonly healCursorAt?: number;
+      /**
+       * Exact byte-level healing (with healed bytes): up to this many bytes after them are chosen
+       * by the exact next-byte distribution (cover encodings, byteCovers.ts) before the masked steps.
+       */
+      readonly exactBytes?: number;
     }
   | {
       /**
@@ -55,6 +60,17 @@ export type LocalRequest =
       readonly prompt: readonly number[];
       readonly continuation: readonly number[];
       readonly forcedBytes?: readonly number[];
+    }
+  | {
+      /**
+       * Byte-level likelihood (cover sums, byteCovers.ts): log P(output starts with `bytes`) after
+       * `prompt`; and the same restricted to outputs whose first token re-produces the first
+       * `firstCovers` bytes (classic healing's first step), with that step's mask mass.
+       */
+      readonly op: 'coverScore';
+      readonly prompt: readonly number[];
+      readonly bytes: readonly number[];
+      readonly firstCovers: number;
     }
   | { readonly op: 'prefill'; readonly prompt: readonly number[]; readonly topK: number }
   | { readonly op: 'append'; readonly tokens: readonly number[]; readonly topK: number }
@@ -80,8 +96,21 @@ export type LocalResult =
       readonly forcedMs: number;
       /** Bytes the output re-produces before the text after the cursor (the healed tail): the caller strips them. */
       readonly healedBytes: number;
+      /** Bytes chosen by the exact next-byte distribution (exact healing) and the engine evaluations it took. */
+      readonly exactBytes?: number;
+      readonly exactEvaluations?: number;
     }
   | { readonly op: 'score'; readonly logProbs: number[]; readonly maskLogMass: number[] }
+  | {
+      readonly op: 'coverScore';
+      /** log P(output starts with bytes); log P(output starts with the first `firstCovers` bytes). */
+      readonly logP: number;
+      readonly logPHealed: number;
+      /** The same over outputs whose first token covers the first `firstCovers` bytes, and that first step's mask mass. */
+      readonly logPFirstCovers: number;
+      readonly logMaskMass: number;
+      readonly evaluations: number;
+    }
   | { readonly op: 'prefill'; readonly next: NextToken; readonly reused: number; readonly evaluated: number }
   | { readonly op: 'append'; readonly next: NextToken; readonly reused: number; readonly evaluated: number }
   | { readonly op: 'verify'; readonly accepted: number; readonly next: number }

@@ -18,6 +18,7 @@ import { processParent, serveRequests, type RequestContext } from '../../../comm
 import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
 import { generateForced, scoreContinuation } from './healSteps';
+import { chooseExactBytes, coversOnSequence, GENERATION_BUDGET, SCORING_BUDGET, type CoverBudget } from './exactSteps';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../../completion/heal/ggufTokenBytes';
 import { findHealCut } from '../../completion/heal/healTail';
@@ -35,6 +36,8 @@ let loadedPath: string | undefined;
 interface Healing {
   readonly index: TokenByteIndex;
   readonly isSpecial: (id: number) => boolean;
+  /** llama.cpp's tokenization (exact, in JS: no native call per tiling of exact healing). */
+  readonly encode: (text: string) => ArrayLike<number>;
 }
 /** The vocabulary by raw bytes, for token healing: read from the GGUF file once per model (~0.3 s). */
 let healing: Healing | undefined;
@@ -43,7 +46,7 @@ function healingVocab(): Healing {
   if (!loadedPath) throw new TokenscopeError('model-missing', 'no model loaded');
   if (!healing) {
     const tokenizer = GgufTokenizer.load(loadedPath);
-    healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer) };
+    healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer), encode: (text) => tokenizer.encode(text) };
   }
   return healing;
 }
@@ -141,6 +144,8 @@ async function handle(r: LocalRequest, context: RequestContext<number>): Promise
       return generate(r, context);
     case 'score':
       return score(r);
+    case 'coverScore':
+      return coverScore(r);
   }
 }
 
@@ -201,7 +206,10 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
   if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
   const reused = await reuse(seq, healed.prompt as Token[]);
   let toEvaluate = healed.prompt.slice(reused) as Token[];
-  const forced = healed.forced.length ? await generateForced(seq, healingVocab().index, toEvaluate, healed.forced, () => context.aborted()) : [];
+  const exact = r.exactBytes && healed.forced.length ? await exactHeal(seq, toEvaluate, healed.forced, r.exactBytes, () => context.aborted()) : undefined;
+  if (exact) toEvaluate = exact.pending as Token[];
+  const forcedBytes = exact ? exact.forced : healed.forced;
+  const forced = forcedBytes.length ? await generateForced(seq, healingVocab().index, toEvaluate, forcedBytes, () => context.aborted()) : [];
   // from the request's start: the first masked step evaluates the prompt too (one batch)
   const forcedMs = performance.now() - t0;
   forced.forEach((t) => context.emit(t));
@@ -223,7 +231,51 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
     forced: forced.length,
     forcedMs,
     healedBytes: healed.forced.length,
+    ...(exact ? { exactBytes: exact.forced.length - healed.forced.length, exactEvaluations: exact.evaluations } : {}),
   };
+}
+
+/** Evaluates the rest of the prompt, then reads the bytes after `healed` from the exact byte-level distribution. */
+async function evaluatedCovers(seq: LlamaContextSequence, pending: readonly Token[], budget: CoverBudget): Promise<ReturnType<typeof coversOnSequence>> {
+  if (pending.length > 0) await seq.controlledEvaluate([...pending]);
+  const { index, encode } = healingVocab();
+  return coversOnSequence(seq, index, encode, budget);
+}
+
+/**
+ * Exact healing's first part: healed bytes plus the ones the exact next-byte distribution picks.
+ * Leaves the prompt's last token to evaluate again (the masked steps read its output).
+ */
+async function exactHeal(seq: LlamaContextSequence, pending: readonly Token[], healed: Uint8Array, maxBytes: number, aborted: () => boolean): Promise<{ forced: Uint8Array; pending: number[]; evaluations: number }> {
+  const { covers, model } = await evaluatedCovers(seq, pending, GENERATION_BUDGET);
+  const chosen = await chooseExactBytes(covers, healed, maxBytes, aborted);
+  const last = await model.releaseLastPromptToken();
+  const forced = new Uint8Array(healed.length + chosen.length);
+  forced.set(healed);
+  forced.set(chosen, healed.length);
+  return { forced, pending: [last], evaluations: model.evaluations };
+}
+
+async function coverScore(r: Request<'coverScore'>): Promise<Result<'coverScore'>> {
+  const { sequence: seq } = live();
+  const reused = await reuse(seq, r.prompt as Token[]);
+  const { covers, model } = await evaluatedCovers(seq, r.prompt.slice(reused) as Token[], SCORING_BUDGET);
+  const bytes = Uint8Array.from(r.bytes);
+  const healed = bytes.subarray(0, r.firstCovers);
+  const logP = await covers.prefixLogProb(bytes);
+  const withHealing = r.firstCovers > 0;
+  const result: Result<'coverScore'> = {
+    op: 'coverScore',
+    logP,
+    logPHealed: withHealing ? await covers.prefixLogProb(healed) : 0,
+    logPFirstCovers: withHealing ? await covers.prefixLogProb(bytes, healed) : logP,
+    // only the one-token covers of the healed bytes start with a token covering them
+    logMaskMass: withHealing ? await covers.prefixLogProb(healed, healed) : 0,
+    evaluations: model.evaluations,
+  };
+  await model.releaseLastPromptToken();
+  pendingNext = undefined;
+  return result;
 }
 
 async function score(r: Request<'score'>): Promise<Result<'score'>> {

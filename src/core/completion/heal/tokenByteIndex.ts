@@ -87,6 +87,13 @@ export class TokenByteIndex {
     return Array.from(this.sortedIds.subarray(lo, hi));
   }
 
+  /** How many text tokens start with all of `forced` (O(log V), no list built). */
+  coveringCount(forced: Uint8Array): number {
+    if (forced.length === 0) return this.sortedIds.length;
+    const [lo, hi] = this.prefixRange(latin1(forced));
+    return hi - lo;
+  }
+
   /** Whether some text token's bytes start with `bytes` and are longer. */
   isExtended(bytes: Uint8Array): boolean {
     const key = latin1(bytes);

@@ -4,6 +4,7 @@ import { dropEmpty } from './dropEmpty';
 import { dropSuffixRepeat } from './dropSuffixRepeat';
 import type { SuggestionFilter } from './filter';
 import { firstLineIndent } from './firstLineIndent';
+import { meetSuffixHead } from './meetSuffixHead';
 import { stopAtBlockEnd } from './stopAtBlockEnd';
 import { stripSpecialMarkers } from './stripSpecialMarkers';
 import { trimSuffixOverlap } from './trimSuffixOverlap';
@@ -12,6 +13,7 @@ import { trimTrailingWhitespace } from './trimTrailingWhitespace';
 /** In order: cut leaked markers first (they are not code), judge emptiness last. */
 export const FILTERS: readonly (readonly [string, SuggestionFilter])[] = [
   ['stripSpecialMarkers', stripSpecialMarkers],
+  ['meetSuffixHead', meetSuffixHead],
   ['stopAtBlockEnd', stopAtBlockEnd],
   ['dropSuffixRepeat', dropSuffixRepeat],
   ['closeOwnBrackets', closeOwnBrackets],

@@ -42,6 +42,37 @@ describe('core/completion: classic token healing on the shipped model (llama.cpp
     });
   }
 
+  it('exact healing: the healed bytes, then bytes chosen by the exact byte-level distribution, then free generation', async () => {
+    for (const [kind, prefix, suffix] of CASES) {
+      const { prompt, cursorAt } = b.fimPromptAt(prefix, suffix);
+      const r = await b.generate({ prompt, maxTokens: 8, temperature: 0, healCursorAt: cursorAt, exactBytes: 8 });
+      const out = Buffer.from(b.tokenizer.decodeBytes(r.tokens));
+      const removed = Buffer.from(prefix).subarray(-r.healedBytes);
+      assert.ok(out.subarray(0, removed.length).equals(removed), `${kind}: output ${JSON.stringify(out.toString('latin1'))} does not start with the healed bytes`);
+      assert.ok(r.exactBytes !== undefined && r.exactBytes >= 1 && r.exactBytes <= 8, `${kind}: ${r.exactBytes} exact bytes`);
+      assert.ok(out.length >= removed.length + r.exactBytes, `${kind}: the chosen bytes are in the output`);
+      assert.ok(r.exactEvaluations! >= 1);
+      const infill = await b.infill({ prefix, suffix, maxTokens: 8, temperature: 0, healing: 'exact' });
+      assert.strictEqual(infill.text, out.subarray(removed.length).toString('utf8').slice(0, infill.text.length), `${kind}: the infill text starts at the cursor`);
+    }
+  });
+
+  it('byte-level likelihoods by cover sums are consistent: a longer text is less likely, the restricted sums are parts of the whole', async () => {
+    const prefix = 'def main():\n    pri';
+    const { prompt, cursorAt } = b.fimPromptAt(prefix, '\n');
+    const cutPrompt = [...prompt.slice(0, cursorAt - 1), ...prompt.slice(cursorAt)];
+    const healed = Buffer.from(b.tokenizer.tokenBytes(prompt[cursorAt - 1]!));
+    const s = await b.coverScore(cutPrompt, Buffer.concat([healed, Buffer.from('nt("hi")')]), healed.length);
+    for (const v of [s.logP, s.logPHealed, s.logPFirstCovers, s.logMaskMass]) assert.ok(Number.isFinite(v) && v <= 1e-9, `${v}`);
+    assert.ok(s.logP <= s.logPHealed + 1e-9, 'P(healed + more) ≤ P(healed)');
+    assert.ok(s.logPFirstCovers <= s.logP + 1e-9, 'the covers starting with a healed-bytes token are some of all covers');
+    assert.ok(s.logMaskMass <= s.logPHealed + 1e-9, 'the one-token covers are some of the covers of the healed bytes');
+    assert.ok(s.logPFirstCovers <= s.logMaskMass + 1e-9);
+    // the unhealed prompt: the same middle is far less likely right after the split token (what healing fixes)
+    const off = await b.coverScore(prompt, Buffer.from('nt("hi")'), 0);
+    assert.ok(off.logP < s.logP - s.logPHealed, `off ${off.logP} against exact ${s.logP - s.logPHealed}`);
+  });
+
   it('digits: StarCoder has one token per digit, so nothing after a digit is unstable', async () => {
     const { prompt, cursorAt } = b.fimPromptAt('const port = 80', ';\n');
     const r = await b.generate({ prompt, maxTokens: 4, temperature: 0, healCursorAt: cursorAt });

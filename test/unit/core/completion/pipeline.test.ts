@@ -1,5 +1,6 @@
 import * as assert from 'assert';
-import { CompletionPipeline, type GenerateRequest, type Generated } from '../../../../src/core/completion/pipeline';
+import type { InfillResult } from '../../../../src/core/backend/backend';
+import { CompletionPipeline, generateWith, type GenerateRequest, type Generated } from '../../../../src/core/completion/pipeline';
 import { AdaptiveDebounce, MAX_DEBOUNCE_MS, MIN_DEBOUNCE_MS } from '../../../../src/core/completion/schedule';
 import type { CompletionContext, Suggestion } from '../../../../src/core/completion/types';
 
@@ -48,6 +49,45 @@ function suggestion(o: { suggestion: Suggestion } | { skipped: string }): Sugges
 }
 
 describe('core/completion/pipeline: cache, typed-through, in-flight reuse, cancellation', () => {
+  it('a cursor inside a word: the model sees the suffix without the word’s rest, the suggestion stops before it', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    const first = p.complete(ctx('value = get', 'Value(key)\n'), OPTIONS, never);
+    await tick();
+    assert.strictEqual(b.requests[0]!.context.suffix, '(key)\n');
+    assert.strictEqual(b.requests[0]!.context.prefix, 'value = get');
+    b.finish('UserValue(key)');
+    assert.strictEqual(suggestion(await first).text, 'User');
+    // exact healing is labelled as such
+    const second = p.complete(ctx('y = '), { ...OPTIONS, healing: 'exact' }, never);
+    await tick();
+    b.finish('compute()', 2);
+    assert.strictEqual(suggestion(await second).healing, 'exact');
+  });
+
+  it('a header (other files) goes before the prefix in the prompt, never into the suggestion’s judgement', async () => {
+    const b = new ScriptedBackend();
+    const seen: string[] = [];
+    const p = new CompletionPipeline((r) => {
+      seen.push(r.context.header ?? '');
+      return b.generate(r);
+    });
+    const first = p.complete({ ...ctx('x = '), header: '// Compare this snippet from a.ts:\n// y\n' }, OPTIONS, never);
+    await tick();
+    b.finish('1');
+    assert.strictEqual(suggestion(await first).text, '1');
+    assert.deepStrictEqual(seen, ['// Compare this snippet from a.ts:\n// y\n']);
+    // the backend adapter puts it before the prefix
+    let prompted = '';
+    const g = generateWith((req) => {
+      prompted = req.prefix;
+      const r: InfillResult = { text: 'z', stopReason: 'eos', totalMs: 1 };
+      return Promise.resolve(r);
+    });
+    await g({ context: { ...ctx('x = '), header: '// h\n' }, healing: 'off', maxTokens: 4, signal: never, onText: () => undefined });
+    assert.strictEqual(prompted, '// h\nx = ');
+  });
+
   it('generates, post-processes and serves the same context from the cache', async () => {
     const b = new ScriptedBackend();
     const p = new CompletionPipeline(b.generate);
