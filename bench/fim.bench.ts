@@ -26,9 +26,9 @@ import type { BenchResult, BenchSuite } from './types';
  * - nll: −log P(the output starts with the true middle), in nats per UTF-8 byte of the middle, the
  *   probability summed over every tokenization that covers the bytes (cover encodings,
  *   byteCovers.ts), so the three modes are measured alike. Off: after the unhealed prompt. Classic:
- *   after the cut prompt, over outputs whose first token re-produces the healed bytes (the only
- *   ones its mask allows), divided by that mask's mass. Exact: after the cut prompt,
- *   P(healed + middle) / P(healed), the byte-level conditional.
+ *   after the cut prompt, over the outputs its masks allow, each masked step renormalized by its
+ *   mask's mass (ByteCovers.classicLogProb). Exact: after the cut prompt, P(healed + middle) /
+ *   P(healed), the byte-level conditional.
  * Latency: healing overhead = time to the first visible character, classic − off, paired, each on an
  * empty KV cache; request → suggestion through the pipeline (warm model, no debounce); typed-through.
  */
@@ -124,7 +124,7 @@ async function runCase(b: LocalBackend, c: Case, caseId: number, index: ReturnTy
   const healed = cut.removed.length > 0 ? await b.coverScore([...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)], Buffer.concat([cut.removed, middle]), cut.removed.length) : off;
   const logP: Record<Mode, number> = {
     off: off.logP,
-    classic: cut.removed.length > 0 ? healed.logPFirstCovers - healed.logMaskMass : off.logP,
+    classic: healed.logPClassic,
     exact: cut.removed.length > 0 ? healed.logP - healed.logPHealed : off.logP,
   };
   const first = c.prefix.at(-1) ?? '';

@@ -156,8 +156,8 @@ export class LocalBackend implements CompletionBackend {
   }
 
   /** Byte-level likelihood of `bytes` after `prompt` by cover sums (see the 'coverScore' operation). */
-  async coverScore(prompt: readonly number[], bytes: Uint8Array, firstCovers: number, signal?: AbortSignal): Promise<ResultOf<'coverScore'>> {
-    return (await this.call({ op: 'coverScore', prompt, bytes: [...bytes], firstCovers }, signal)) as ResultOf<'coverScore'>;
+  async coverScore(prompt: readonly number[], bytes: Uint8Array, healed: number, signal?: AbortSignal): Promise<ResultOf<'coverScore'>> {
+    return (await this.call({ op: 'coverScore', prompt, bytes: [...bytes], healed }, signal)) as ResultOf<'coverScore'>;
   }
 
   /** Scores `continuation` after `prompt` by teacher forcing (see the 'score' operation). */

@@ -64,13 +64,12 @@ export type LocalRequest =
   | {
       /**
        * Byte-level likelihood (cover sums, byteCovers.ts): log P(output starts with `bytes`) after
-       * `prompt`; and the same restricted to outputs whose first token re-produces the first
-       * `firstCovers` bytes (classic healing's first step), with that step's mask mass.
+       * `prompt`, of its first `healed` bytes, and under classic healing's masks re-producing them.
        */
       readonly op: 'coverScore';
       readonly prompt: readonly number[];
       readonly bytes: readonly number[];
-      readonly firstCovers: number;
+      readonly healed: number;
     }
   | { readonly op: 'prefill'; readonly prompt: readonly number[]; readonly topK: number }
   | { readonly op: 'append'; readonly tokens: readonly number[]; readonly topK: number }
@@ -103,12 +102,11 @@ export type LocalResult =
   | { readonly op: 'score'; readonly logProbs: number[]; readonly maskLogMass: number[] }
   | {
       readonly op: 'coverScore';
-      /** log P(output starts with bytes); log P(output starts with the first `firstCovers` bytes). */
+      /** log P(output starts with bytes); log P(output starts with the healed bytes) (0 when none). */
       readonly logP: number;
       readonly logPHealed: number;
-      /** The same over outputs whose first token covers the first `firstCovers` bytes, and that first step's mask mass. */
-      readonly logPFirstCovers: number;
-      readonly logMaskMass: number;
+      /** log P(classic healing's masked generator writes bytes) (ByteCovers.classicLogProb; = logP when nothing is healed). */
+      readonly logPClassic: number;
       readonly evaluations: number;
     }
   | { readonly op: 'prefill'; readonly next: NextToken; readonly reused: number; readonly evaluated: number }

@@ -261,16 +261,13 @@ async function coverScore(r: Request<'coverScore'>): Promise<Result<'coverScore'
   const reused = await reuse(seq, r.prompt as Token[]);
   const { covers, model } = await evaluatedCovers(seq, r.prompt.slice(reused) as Token[], SCORING_BUDGET);
   const bytes = Uint8Array.from(r.bytes);
-  const healed = bytes.subarray(0, r.firstCovers);
   const logP = await covers.prefixLogProb(bytes);
-  const withHealing = r.firstCovers > 0;
+  const withHealing = r.healed > 0;
   const result: Result<'coverScore'> = {
     op: 'coverScore',
     logP,
-    logPHealed: withHealing ? await covers.prefixLogProb(healed) : 0,
-    logPFirstCovers: withHealing ? await covers.prefixLogProb(bytes, healed) : logP,
-    // only the one-token covers of the healed bytes start with a token covering them
-    logMaskMass: withHealing ? await covers.prefixLogProb(healed, healed) : 0,
+    logPHealed: withHealing ? await covers.prefixLogProb(bytes.subarray(0, r.healed)) : 0,
+    logPClassic: withHealing ? await covers.classicLogProb(bytes, r.healed) : logP,
     evaluations: model.evaluations,
   };
   await model.releaseLastPromptToken();

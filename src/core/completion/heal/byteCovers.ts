@@ -19,6 +19,7 @@
  * Cost: one model node per distinct tiling prefix, cached; for x of n bytes about n small
  * evaluations the first time and one per further byte (the tilings of x's prefixes are shared).
  */
+import { withoutLastSpace } from './healTail';
 import type { TokenByteIndex } from './tokenByteIndex';
 
 /** A token-level model after a fixed prompt, as the cover sums need it. */
@@ -66,16 +67,16 @@ export class ByteCovers {
   }
 
   /**
-   * log P(output starts with x). With `firstCovers`, only the cover encodings whose first token
-   * starts with those bytes (what classic healing's first masked step allows) count.
+   * log P(output starts with x). With `accept`, only the cover encodings whose tiling it accepts
+   * count (the tiling is empty when one token covers all of x).
    */
-  async prefixLogProb(x: Uint8Array, firstCovers?: Uint8Array): Promise<number> {
+  async prefixLogProb(x: Uint8Array, accept?: (tiling: readonly number[]) => boolean): Promise<number> {
     const terms: number[] = [];
     for (let j = this.firstSplit(x); j < x.length; j++) {
       const rest = x.subarray(j);
       if (this.index.coveringCount(rest) === 0) continue;
       const tiling = j === 0 ? [] : this.model.tile(x.subarray(0, j));
-      if (!tiling || (firstCovers && j > 0 && !this.startsCovering(tiling, firstCovers))) continue;
+      if (!tiling || (accept && !accept(tiling))) continue;
       // the deepest node first: the engine evaluates the whole tiling in one batch and caches its prefixes
       const node = await this.nodeFor(tiling, rest);
       const w = await this.pathLogProb(tiling);
@@ -162,9 +163,28 @@ export class ByteCovers {
     return mass;
   }
 
-  /** Whether the tiling's first token re-produces all of `first` (classic healing's first step). */
-  private startsCovering(tiling: readonly number[], first: Uint8Array): boolean {
-    return tiling.length > 0 && startsWith(this.index.bytesOf(tiling[0]!), first);
+  /**
+   * log P(classic healing's generator writes x), where x starts with the `healedLength` bytes it
+   * must re-produce: its first step is masked to the tokens covering them or, before a word, to the
+   * token of all but their trailing whitespace's last character (healSteps.ts healingMask; then the
+   * second step must cover that character), each masked step renormalized by its mask's mass.
+   */
+  async classicLogProb(x: Uint8Array, healedLength: number): Promise<number> {
+    const healed = x.subarray(0, healedLength);
+    const split = withoutLastSpace(healed);
+    const splitTokens = split ? this.index.exactly(split) : [];
+    const root = await this.nodeFor([], healed, splitTokens);
+    const firstMass = this.massOf(root, healed) + splitTokens.reduce((m, t) => m + Math.exp(root.get(t) ?? -Infinity), 0);
+    if (!(firstMass > 0)) return -Infinity;
+    const covers = (t: number): boolean => startsWith(this.index.bytesOf(t), healed);
+    const terms = [(await this.prefixLogProb(x, (tiling) => tiling.length === 0 || covers(tiling[0]!))) - Math.log(firstMass)];
+    for (const t of splitTokens) {
+      const last = healed.subarray(healedLength - 1);
+      const secondMass = this.massOf(await this.nodeFor([t], last), last);
+      const via = await this.prefixLogProb(x, (tiling) => tiling[0] === t);
+      terms.push(via - Math.log(firstMass) - Math.log(secondMass));
+    }
+    return logSumExp(terms);
   }
 }
 

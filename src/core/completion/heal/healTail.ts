@@ -59,3 +59,22 @@ function concatBytes(parts: readonly Uint8Array[], length: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * When bytes to re-produce end in a run of whitespace (`"\n" + 12 spaces`), the bytes without the
+ * run's last space or tab: a token of exactly those bytes may also start the healed output. Why:
+ * the pre-tokenizers of code models give a run's last space to the word after it (`"\n" + 11
+ * spaces`, then `" parameters"`), so a mask that only allows one token re-producing the whole run
+ * excludes the tokenization the model was trained on; measured on the held-out set, the true text
+ * then had probability 0 in 15 of 60 after-space cases (bench fim.afterspace.*), nearly all at the
+ * end of an indentation, where the cursor is after Enter. Undefined when the bytes do not end so.
+ */
+export function withoutLastSpace(rest: Uint8Array): Uint8Array | undefined {
+  const n = rest.length;
+  if (n < 2 || !isBlank(rest[n - 1]!) || !isWhitespace(rest[n - 2]!)) return undefined;
+  return rest.subarray(0, n - 1);
+}
+
+const isBlank = (b: number): boolean => b === 0x20 || b === 0x09;
+const isWhitespace = (b: number): boolean => isBlank(b) || b === 0x0a || b === 0x0d;
+

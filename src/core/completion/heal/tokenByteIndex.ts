@@ -87,6 +87,11 @@ export class TokenByteIndex {
     return Array.from(this.sortedIds.subarray(lo, hi));
   }
 
+  /** Text tokens whose bytes are exactly `bytes`. */
+  exactly(bytes: Uint8Array): readonly number[] {
+    return this.byKey.get(latin1(bytes)) ?? [];
+  }
+
   /** How many text tokens start with all of `forced` (O(log V), no list built). */
   coveringCount(forced: Uint8Array): number {
     if (forced.length === 0) return this.sortedIds.length;

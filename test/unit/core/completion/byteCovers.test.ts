@@ -10,12 +10,17 @@ import { chooseExactBytes } from '../../../../src/core/backend/local/exactSteps'
  * canonical tokenizations nearly does), and otherwise fixed pseudo-random weights. Under it the
  * enumeration over all sequences and the cover sums over canonical tilings must agree exactly.
  */
-const VOCAB = ['a', 'b', 'c', 'ab', 'bc', 'abc', 'ca', 'cab', 'x', '_'];
+const VOCAB = ['a', 'b', 'c', 'ab', 'bc', 'abc', 'ca', 'cab', 'x', '_', ' ', '  ', ' a', ' ab'];
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const text = (b: ArrayLike<number>): string => String.fromCharCode(...Array.from(b));
 const index = new TokenByteIndex({ vocabSize: VOCAB.length, tokenBytes: (i) => bytes(VOCAB[i]!), isText: () => true });
 
+/** Pre-tokenized as code models do: a run of spaces gives its last space to the word after it. */
 function tile(s: string): number[] {
+  return (s.match(/ +(?= [^ ])| ?[^ ]+| +/g) ?? []).flatMap(greedy);
+}
+
+function greedy(s: string): number[] {
   const out: number[] = [];
   for (let i = 0; i < s.length; ) {
     let best = -1;
@@ -62,6 +67,33 @@ class ToyModel implements CoverModel {
   }
 }
 
+/**
+ * P(classic healing's generator writes x) by enumeration: the first step masked to the tokens
+ * starting with `healed` or equal to it without its last space (then the second step masked to the
+ * tokens starting with that space), each masked step renormalized.
+ */
+function classicOracle(x: string, healed: string): number {
+  let total = 0;
+  const walk = (path: number[], p: number, mask: ((v: string) => boolean) | undefined, afterSplit: boolean): void => {
+    const d = decode(path);
+    if (d.length >= x.length) {
+      if (d.startsWith(x)) total += p;
+      return;
+    }
+    if (!x.startsWith(d)) return;
+    const dist = distribution(path);
+    const allowed = [...dist].filter(([t]) => !mask || mask(VOCAB[t]!));
+    const z = mask ? allowed.reduce((s, [, l]) => s + Math.exp(l), 0) : 1;
+    for (const [t, l] of allowed) {
+      const v = VOCAB[t]!;
+      const split = !afterSplit && mask !== undefined && v === healed.slice(0, -1) && healed.endsWith(' ');
+      walk([...path, t], (p * Math.exp(l)) / z, split ? (w) => w.startsWith(' ') : undefined, afterSplit || split);
+    }
+  };
+  walk([], 1, (v) => v.startsWith(healed) || (healed.length >= 2 && healed.endsWith(' ') && v === healed.slice(0, -1)), false);
+  return total;
+}
+
 /** P(output starts with x) by enumerating every sequence that covers x (only the first token filtered by `first`). */
 function oracle(x: string, first?: string): number {
   let total = 0;
@@ -103,9 +135,19 @@ describe('core/completion/heal: exact byte-level probabilities (cover sums) agai
   it('restricted to a first token that re-produces given bytes (classic healing’s first step)', async () => {
     for (const [x, first] of [['abc', 'ab'], ['cab', 'ca'], ['cabc', 'c'], ['abca', 'abc']] as const) {
       const covers = new ByteCovers(index, new ToyModel());
-      const p = Math.exp(await covers.prefixLogProb(bytes(x), bytes(first)));
+      const p = Math.exp(await covers.prefixLogProb(bytes(x), (tiling) => tiling.length === 0 || VOCAB[tiling[0]!]!.startsWith(first)));
       assert.ok(Math.abs(p - oracle(x, first)) < 1e-12, `${x} first ${first}: ${p} against ${oracle(x, first)}`);
       assert.ok(p <= oracle(x) + 1e-12);
+    }
+  });
+
+  it('classic healing’s likelihood: masked steps renormalized, the whitespace split before a word included', async () => {
+    for (const [x, healed] of [['cab', 'ca'], ['cabc', 'cab'], ['  ab', '  '], ['  abc', '  '], [' a', ' ']] as const) {
+      const covers = new ByteCovers(index, new ToyModel());
+      const p = Math.exp(await covers.classicLogProb(bytes(x), healed.length));
+      const want = classicOracle(x, healed);
+      assert.ok(want > 0, `${x}: the oracle itself gives ${want}`);
+      assert.ok(Math.abs(p - want) < 1e-12, `${x} healed ${JSON.stringify(healed)}: ${p} against ${want}`);
     }
   });
 
@@ -128,11 +170,12 @@ describe('core/completion/heal: exact byte-level probabilities (cover sums) agai
     let expected = '';
     for (let n = 0; n < 6; n++) {
       let best = '';
-      for (const b of 'abcx_') if (!best || oracle(x + b) > oracle(x + best)) best = b;
+      for (const b of 'abcx_ ') if (!best || oracle(x + b) > oracle(x + best)) best = b;
       x += best;
       expected += best;
+      if (best === ' ') break;
     }
-    // every toy byte is a word character: it runs to the limit
     assert.strictEqual(chosen, expected);
+    assert.ok(expected.length >= 2, `a run of word bytes was chosen: ${JSON.stringify(expected)}`);
   });
 });

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { healingMask } from '../../../../src/core/backend/local/healSteps';
 import { findHealCut } from '../../../../src/core/completion/heal/healTail';
 import { TokenByteIndex, consumeForced } from '../../../../src/core/completion/heal/tokenByteIndex';
 
@@ -6,7 +7,7 @@ import { TokenByteIndex, consumeForced } from '../../../../src/core/completion/h
  * A vocabulary small enough to check every answer by hand. Entries are byte strings written as
  * latin1 ('\xc3' is the single byte 0xC3, 'é' below is written as its two UTF-8 bytes).
  */
-const VOCAB = ['<fim_middle>', 'a', 'i', 'n', 't', 'p', 'r', ' ', 'pr', ' p', ' pr', ' print', 'print', '  ', '    ', '\n', '\n   ', '=', '==', ' =', ' ==', '\xc3', '\xc3\xa9', 'x', '1', '12', '123', '', 'unused'];
+const VOCAB = ['<fim_middle>', 'a', 'i', 'n', 't', 'p', 'r', ' ', 'pr', ' p', ' pr', ' print', 'print', '  ', '    ', '\n', '\n   ', '=', '==', ' =', ' ==', '\xc3', '\xc3\xa9', 'x', '1', '12', '123', '', 'unused', '\n  '];
 const CONTROL = new Set([0]);
 const UNUSED = new Set([VOCAB.indexOf('unused'), VOCAB.indexOf('')]);
 const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -64,7 +65,7 @@ describe('core/completion/heal: unstable tail and byte mask (hand-made vocabular
   it('the mask: proper prefixes of the forced bytes and tokens that start with all of them', () => {
     const names = (forced: string): string[] => index.compatible(bytes(forced)).map((i) => VOCAB[i]!).sort();
     assert.deepStrictEqual(names(' pri'), [' ', ' p', ' pr', ' print']);
-    assert.deepStrictEqual(names('\n  '), ['\n', '\n   ']);
+    assert.deepStrictEqual(names('\n  '), ['\n', '\n  ', '\n   ']);
     assert.deepStrictEqual(names('\xc3'), ['\xc3', '\xc3\xa9']);
     assert.deepStrictEqual(names(''), []);
     // control and unused tokens are never candidates
@@ -79,5 +80,15 @@ describe('core/completion/heal: unstable tail and byte mask (hand-made vocabular
     assert.strictEqual(consumeForced(bytes(' pri'), bytes(' print')), undefined);
     assert.throws(() => consumeForced(bytes(' pri'), bytes(' pa')));
     assert.strictEqual(index.maxTokenBytes, 6, '" print"; the control token does not count');
+  });
+
+  it('the mask before a word: the whole whitespace run in one token, or all of it but the last space (the canonical split)', () => {
+    const names = (ids: readonly number[]): string[] => ids.map((t) => VOCAB[t]!).sort();
+    // "\n   " then a word: the tokenizer writes "\n  " + " word"; both starts are allowed
+    assert.deepStrictEqual(names(healingMask(index, bytes('\n   '))), ['\n  ', '\n   ']);
+    // no whitespace at the end: covering tokens only
+    assert.deepStrictEqual(names(healingMask(index, bytes(' pr'))), [' pr', ' print']);
+    // nothing covers: the compatible shorter tokens
+    assert.deepStrictEqual(names(healingMask(index, bytes('prx'))), ['p', 'pr']);
   });
 });
