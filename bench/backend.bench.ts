@@ -78,7 +78,7 @@ function q8Pool(rng: Rng, blocks: number, std: number): Uint8Array {
  * ffn_norm, ffn_gate/up/down. Dims are [ne0, ne1] = [in, out]. Weights: random Q8_0 blocks
  * (std 0.02, like an initialised model, so activations stay finite), norms 1, biases small.
  */
-async function ensureQwenShapedModel(log: (line: string) => void): Promise<string> {
+export async function ensureQwenShapedModel(log: (line: string) => void): Promise<string> {
   const dir = path.join(os.tmpdir(), 'tokenscope-bench');
   const file = path.join(dir, `qwen2.5-0.5b-shape-random-q8_0-${QWEN_SHAPE_VERSION}.gguf`);
   if (fs.existsSync(file)) return file;

@@ -28,5 +28,6 @@ export const COMMAND_RETRY_BACKEND = 'tokenscope.retryBackend';
 export const COMMAND_FIND_UNDERTRAINED = 'tokenscope.findUndertrainedTokens';
 export const COMMAND_TOGGLE_COMPLETIONS = 'tokenscope.toggleCompletions';
 export const COMMAND_SHOW_COMPLETION_STATS = 'tokenscope.showCompletionStats';
+export const COMMAND_EXPLAIN_SUGGESTION = 'tokenscope.explainSuggestion';
 /** Internal (the command of every inline suggestion): counts an accepted suggestion. */
 export const COMMAND_COMPLETION_ACCEPTED = 'tokenscope.completionAccepted';

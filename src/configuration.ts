@@ -76,6 +76,10 @@ export interface InlineCompletionSettings {
   readonly exclude: readonly string[];
   /** Tokens of snippets from other open files put before the prompt (0: none; capped by the model's free context). */
   readonly otherFilesTokens: number;
+  /** Lossless speculative decoding on the local model. */
+  readonly speculation: boolean;
+  /** Compute the suggestion that follows accepting the shown one while the user reads it. */
+  readonly prefetch: boolean;
 }
 
 /** A window-wide slice of the settings. */
@@ -152,7 +156,7 @@ class SettingsReader {
     let otherFilesTokens = 256;
     if (typeof otherRaw === 'number' && Number.isFinite(otherRaw) && otherRaw >= 0) otherFilesTokens = Math.min(4096, Math.floor(otherRaw));
     else this.reportInvalid('completion.otherFiles.maxTokens', otherRaw, otherFilesTokens);
-    return Object.freeze({ enabled: this.bool(c, 'completion.enabled', true), healing, maxTokens, exclude: Object.freeze(exclude), otherFilesTokens });
+    return Object.freeze({ enabled: this.bool(c, 'completion.enabled', true), healing, maxTokens, exclude: Object.freeze(exclude), otherFilesTokens, speculation: this.bool(c, 'completion.speculation', false), prefetch: this.bool(c, 'completion.prefetch', true) });
   }
 
   statusBar(c: vscode.WorkspaceConfiguration): StatusBarSettings {

@@ -8,6 +8,7 @@ import { withComponent, type ILogger } from '../common/logger';
 import type { BackendSettings, SettingSlice } from '../configuration';
 import type { CompletionBackend, InfillRequest, InfillResult } from '../core/backend/backend';
 import { LocalBackend } from '../core/backend/local/localBackend';
+import type { ExplainedToken } from '../core/completion/explain';
 import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../core/backend/remoteBackends';
 
 export const SECRET_API_KEY = 'tokenscope.server.apiKey';
@@ -105,6 +106,29 @@ export class BackendService extends Disposable {
   localTokenizer(): LocalModelTokenizer | undefined {
     const b = this.backend;
     return b instanceof LocalBackend ? { name: this.label(), count: (t) => b.tokenizer.count(t) } : undefined;
+  }
+
+  /**
+   * The generated tokens of a local suggestion, each with its text and its probability teacher-forced
+   * after the prompt they continued (one engine batch); undefined when the local model is not the one
+   * loaded or the suggestion did not come from it.
+   */
+  async explainTokens(detail: InfillResult, forcedBytes: number): Promise<ExplainedToken[] | undefined> {
+    const b = this.backend;
+    if (!(b instanceof LocalBackend) || !detail.tokens?.length || !detail.promptUsed) return undefined;
+    const all = b.tokenizer.decodeBytes(detail.tokens);
+    const forced = all.subarray(0, forcedBytes);
+    const s = await b.score(detail.promptUsed, detail.tokens, forced.length ? forced : undefined);
+    const sources = detail.speculation?.sources ?? [];
+    const firstFree = detail.tokens.length - (detail.speculation ? sources.length : 0);
+    let consumed = 0;
+    return detail.tokens.map((t, i) => {
+      const bytes = b.tokenizer.tokenBytes(t);
+      const healing = consumed < forcedBytes;
+      consumed += bytes.length;
+      const source = healing ? 'healing' : detail.speculation ? (sources[i - firstFree] === 'target' ? 'model' : `${sources[i - firstFree] ?? 'model'} (drafted)`) : 'model';
+      return { text: bytesToText(bytes), source, logProb: s.logProbs[i]!, maskLogMass: s.maskLogMass[i]! };
+    });
   }
 
   /** Tokens the loaded local model's context holds (undefined: no local model loaded; remote servers do not say). */
@@ -299,3 +323,13 @@ export class BackendService extends Disposable {
     super.dispose();
   }
 }
+
+/** A token's bytes as text; bytes that are not whole UTF-8 characters as \xNN. */
+function bytesToText(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return Array.from(bytes, (x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
+  }
+}
+

@@ -128,6 +128,46 @@ describe('inline completions', function () {
     await closeActive(doc);
   });
 
+  it('"Why This Suggestion": the tokens with their probabilities, the healed steps marked', async () => {
+    const doc = await openUntitled({ language: 'python', content: 'def total(values):\n    s = 0\n    \n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(2, 4, 2, 4);
+    await type('for');
+    const s = await suggest(doc);
+    const md = (await vscode.commands.executeCommand<string>('tokenscope.explainSuggestion'));
+    assert.match(md, /## Tokens/);
+    assert.match(md, /\| healing \|/, 'the healed steps are marked');
+    assert.match(md, /\d+(\.\d)? %|\de-\d/, 'probabilities are shown');
+    assert.ok(md.includes(s.text.split('\n')[0]!.slice(0, 6).replace(/\|/g, '\\|')), 'the suggestion text is shown');
+    await closeAllEditors();
+  });
+
+  it('after Tab the next suggestion comes from the prefetch, not a new generation', async () => {
+    const doc = await openUntitled({ language: 'python', content: 'def total(values):\n    s = 0\n    \n' });
+    const editor = await vscode.window.showTextDocument(doc);
+    editor.selection = new vscode.Selection(2, 4, 2, 4);
+    await type('for');
+    await suggest(doc);
+    // the provider starts the prefetch in the same turn it answers (the engine is idle then)
+    const pipeline = api.internal.inlineCompletion().provider.pipeline;
+    const started = pipeline.started;
+    const before = doc.getText();
+    await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+    await waitFor('the suggestion inserted', () => (doc.getText() !== before ? true : undefined));
+    let lastTrigger = 0;
+    const outcome = await waitFor('the answer after the acceptance', () => {
+      const l = api.internal.inlineCompletion().provider.last;
+      if (l?.document === doc && l.version === doc.version && (l.suggestion || l.skipped)) return l;
+      if (Date.now() - lastTrigger > 3000) {
+        lastTrigger = Date.now();
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      }
+      return undefined;
+    }, 60000);
+    assert.strictEqual(pipeline.started, started, `no generation after the acceptance (answer: ${JSON.stringify(outcome.suggestion?.source ?? outcome.skipped)})`);
+    await closeActive(doc);
+  });
+
   it('typing through a suggestion serves the rest without a new generation', async () => {
     const doc = await openUntitled({ language: 'typescript', content: 'function add(a: number, b: number): number {\n  \n}\n' });
     const editor = await vscode.window.showTextDocument(doc);

@@ -38,6 +38,12 @@ export interface InfillRequest {
   readonly healing?: HealingMode;
   /** Called with each new piece of text as it streams. */
   readonly onText?: (chunk: string) => void;
+  /**
+   * Lossless speculative decoding (local backend; others ignore it): drafters propose tokens the
+   * model verifies in one batch. `lookupSources`: extra text prompt lookup may copy from (other
+   * documents, the previous suggestion).
+   */
+  readonly speculate?: { readonly lookupSources?: readonly string[] };
 }
 
 export type HealingMode = 'off' | 'classic' | 'exact';
@@ -58,6 +64,13 @@ export interface InfillResult {
   readonly healedBytes?: number;
   /** Time the masked steps took (ms). */
   readonly healMs?: number;
+  /** Engine work before the first new token (local backend): prompt tokens evaluated (the rest came from the KV cache) and typed text re-produced instead of re-prompting. */
+  readonly promptEvaluated?: number;
+  readonly typedBytes?: number;
+  /** Speculation (local backend): drafted and kept tokens, verification batches, per token its source ('target' or a drafter). */
+  readonly speculation?: { readonly drafted: number; readonly accepted: number; readonly batches: number; readonly sources: readonly string[] };
+  /** The prompt the tokens continue, after healing's cut (local backend): to score them later ("Why this suggestion"). */
+  readonly promptUsed?: readonly number[];
 }
 
 export type BackendHealth =

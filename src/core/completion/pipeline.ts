@@ -14,12 +14,16 @@ export interface GenerateRequest {
   readonly maxTokens: number;
   readonly signal: AbortSignal;
   readonly onText: (chunk: string) => void;
+  /** Lossless speculative decoding, with extra text prompt lookup may copy from. */
+  readonly speculate?: { readonly lookupSources: readonly string[] };
 }
 
 export interface Generated {
   readonly text: string;
   readonly healedBytes: number;
   readonly healMs?: number;
+  /** The backend's whole report (tokens, timings, speculation). */
+  readonly detail?: InfillResult;
 }
 
 export type Generate = (request: GenerateRequest) => Promise<Generated>;
@@ -27,8 +31,8 @@ export type Generate = (request: GenerateRequest) => Promise<Generated>;
 /** A Generate over a backend's infill (greedy; any CompletionBackend, BackendService or LocalBackend). */
 export function generateWith(infill: (request: InfillRequest) => Promise<InfillResult>): Generate {
   return async (r) => {
-    const res = await infill({ prefix: (r.context.header ?? '') + r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText });
-    return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}) };
+    const res = await infill({ prefix: (r.context.header ?? '') + r.context.prefix, suffix: r.context.suffix, maxTokens: r.maxTokens, temperature: 0, healing: r.healing, signal: r.signal, onText: r.onText, ...(r.speculate ? { speculate: r.speculate } : {}) });
+    return { text: res.text, healedBytes: res.healedBytes ?? 0, ...(res.healMs !== undefined ? { healMs: res.healMs } : {}), detail: res };
   };
 }
 
@@ -37,6 +41,8 @@ export interface PipelineOptions {
   /** Whether the backend heals at token level (byte mask); otherwise healing is text level. */
   readonly tokenLevel: boolean;
   readonly maxTokens: number;
+  /** Lossless speculative decoding in the backend (local only; output unchanged, only faster). */
+  readonly speculate?: boolean;
 }
 
 export type CompletionOutcome = { readonly suggestion: Suggestion } | { readonly skipped: string };
@@ -52,7 +58,7 @@ class Flight {
   expect: string | undefined;
   /** Aborted because the stream contradicted `expect`: its waiter starts a fresh generation. */
   diverged = false;
-  promise!: Promise<{ text: string; healing: HealingApplied; healedBytes: number; healMs?: number }>;
+  promise!: Promise<{ text: string; healing: HealingApplied; healedBytes: number; healMs?: number; detail?: InfillResult }>;
 
   constructor(
     readonly context: CompletionContext,
@@ -94,12 +100,16 @@ class Flight {
 export class CompletionPipeline {
   private readonly cache = new SuggestionCache();
   private flight: Flight | undefined;
+  /** The last suggestion generated (prompt lookup's likeliest source of a repeated edit). */
+  private lastShown: string | undefined;
+  /** Generations started, prefetches included (tests: a suggestion served without a new one). */
+  started = 0;
 
   constructor(private readonly generate: Generate) {}
 
   async complete(context: CompletionContext, options: PipelineOptions, signal: AbortSignal): Promise<CompletionOutcome> {
     const t0 = performance.now();
-    const variant = `${options.healing}/${options.tokenLevel ? 'token' : 'text'}/${options.maxTokens}`;
+    const variant = variantOf(options);
     const hit = this.cache.get(variant, context);
     if (hit) return { suggestion: { text: hit.text, source: hit.kind, healing: 'none', healedBytes: 0, latencyMs: performance.now() - t0 } };
     const reused = this.reusableFlight(context, variant);
@@ -120,12 +130,15 @@ export class CompletionPipeline {
   private async serveFrom(flight: Flight, variant: string, context: CompletionContext, signal: AbortSignal, t0: number): Promise<CompletionOutcome | undefined> {
     const done = await raceAbort(flight.promise, signal);
     const shown = postprocess(done.text, flight.context);
-    if ('dropped' in shown) return flight.context === context ? { skipped: `dropped by ${shown.dropped}` } : undefined;
+    const mine = flight.context === context;
+    // a prefetch for exactly this context (another request object) serves it whole
+    const same = mine || (flight.context.prefix === context.prefix && flight.context.suffix === context.suffix);
+    if ('dropped' in shown) return same ? { skipped: `dropped by ${shown.dropped}` } : undefined;
     this.cache.set(variant, flight.context, shown.text);
-    const own = flight.context === context;
-    const text = own ? shown.text : typedThrough({ ...flight.context, text: shown.text }, context);
+    this.lastShown = shown.text;
+    const text = same ? shown.text : typedThrough({ ...flight.context, text: shown.text }, context);
     if (text === undefined) return undefined;
-    return { suggestion: { text, source: own ? 'generated' : 'in-flight', healing: done.healing, healedBytes: done.healedBytes, latencyMs: performance.now() - t0, ...(done.healMs !== undefined ? { healMs: done.healMs } : {}) } };
+    return { suggestion: { text, source: mine ? 'generated' : 'in-flight', healing: done.healing, healedBytes: done.healedBytes, latencyMs: performance.now() - t0, ...(done.healMs !== undefined ? { healMs: done.healMs } : {}), ...(done.detail ? { detail: done.detail } : {}) } };
   }
 
   /** Aborts the generation in flight (e.g. the document closed or the backend changed). */
@@ -138,10 +151,36 @@ export class CompletionPipeline {
     this.cache.clear();
   }
 
+  /**
+   * Speculative prefetch: the suggestion that would follow accepting `text` at `context`, generated
+   * now (the user reads the suggestion for hundreds of ms; the engine is idle) and cached, so that
+   * Tab is followed by the next suggestion at once. Never pre-empts a running generation; any
+   * request for another context aborts it (start() aborts the flight), so typing cancels it; a
+   * request for exactly that context while it runs waits for it instead (reusableFlight).
+   */
+  prefetch(context: CompletionContext, text: string, options: PipelineOptions): boolean {
+    if (text === '' || (this.flight && !this.flight.settled)) return false;
+    const next: CompletionContext = { ...context, prefix: context.prefix + text };
+    const variant = variantOf(options);
+    if (this.cache.get(variant, next)) return false;
+    const f = this.start(next, options, variant);
+    void f.promise.then(
+      (done) => {
+        const shown = postprocess(done.text, next);
+        if (!('dropped' in shown)) this.cache.set(variant, next, shown.text);
+      },
+      () => undefined,
+    );
+    return true;
+  }
+
   private reusableFlight(context: CompletionContext, variant: string): Flight | undefined {
     const f = this.flight;
-    if (!f || f.variant !== variant || f.context.suffix !== context.suffix || context.prefix.length <= f.context.prefix.length || !context.prefix.startsWith(f.context.prefix)) return undefined;
-    return f.matches(context.prefix.slice(f.context.prefix.length)) ? f : undefined;
+    if (!f || f.variant !== variant || f.context.suffix !== context.suffix || context.prefix.length < f.context.prefix.length || !context.prefix.startsWith(f.context.prefix)) return undefined;
+    const typed = context.prefix.slice(f.context.prefix.length);
+    // the very context it runs for (a prefetch the user just accepted into): wait for it
+    if (typed === '') return f.abort.signal.aborted ? undefined : f;
+    return f.matches(typed) ? f : undefined;
   }
 
   private start(context: CompletionContext, options: PipelineOptions, variant: string): Flight {
@@ -150,13 +189,23 @@ export class CompletionPipeline {
     const cut = textLevel ? cutPartialWord(context) : { context, partial: '' };
     const f = new Flight(context, cut.partial, variant);
     this.flight = f;
-    f.promise = this.generate({ context: withoutSuffixHead(cut.context), healing: textLevel ? 'off' : options.healing, maxTokens: options.maxTokens, signal: f.abort.signal, onText: (c) => f.onRaw(c) }).then(
+    this.started++;
+    f.promise = this.generate({
+      context: withoutSuffixHead(cut.context),
+      healing: textLevel ? 'off' : options.healing,
+      maxTokens: options.maxTokens,
+      signal: f.abort.signal,
+      onText: (c) => f.onRaw(c),
+      // the last suggestion is the likeliest text to be copied again (a repeated edit)
+      ...(options.speculate ? { speculate: { lookupSources: this.lastShown ? [this.lastShown] : [] } } : {}),
+    }).then(
       (g) => {
         f.settled = true;
-        if (!textLevel) return { text: g.text, healing: g.healedBytes === 0 ? 'none' : options.healing === 'exact' ? 'exact' : 'token', healedBytes: g.healedBytes, ...(g.healMs !== undefined ? { healMs: g.healMs } : {}) };
+        const detail = g.detail ? { detail: g.detail } : {};
+        if (!textLevel) return { text: g.text, healing: g.healedBytes === 0 ? 'none' : options.healing === 'exact' ? 'exact' : 'token', healedBytes: g.healedBytes, ...(g.healMs !== undefined ? { healMs: g.healMs } : {}), ...detail };
         const after = afterPartialWord(g.text, cut.partial);
         // a suggestion that does not re-type the partial word is dropped (empty → dropEmpty)
-        return { text: after ?? '', healing: cut.partial ? 'text' : 'none', healedBytes: 0 };
+        return { text: after ?? '', healing: cut.partial ? 'text' : 'none', healedBytes: 0, ...detail };
       },
       (e: unknown) => {
         f.settled = true;
@@ -168,4 +217,9 @@ export class CompletionPipeline {
     f.promise.catch(() => undefined);
     return f;
   }
+}
+
+/** The options a suggestion depends on (speculation does not change it). */
+function variantOf(options: PipelineOptions): string {
+  return `${options.healing}/${options.tokenLevel ? 'token' : 'text'}/${options.maxTokens}`;
 }

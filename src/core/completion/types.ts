@@ -1,4 +1,4 @@
-import type { HealingMode } from '../backend/backend';
+import type { HealingMode, InfillResult } from '../backend/backend';
 
 export type { HealingMode };
 
@@ -38,4 +38,6 @@ export interface Suggestion {
   readonly latencyMs: number;
   /** Time the masked healing steps took in the engine (ms). */
   readonly healMs?: number;
+  /** What the backend reported for the generation it came from ("Why this suggestion"); absent for cache hits. */
+  readonly detail?: InfillResult;
 }

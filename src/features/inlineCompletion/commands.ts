@@ -1,6 +1,9 @@
-import { COMMAND_COMPLETION_ACCEPTED, COMMAND_SHOW_COMPLETION_STATS, COMMAND_TOGGLE_COMPLETIONS } from '../../commandIds';
+import * as vscode from 'vscode';
+import { COMMAND_COMPLETION_ACCEPTED, COMMAND_EXPLAIN_SUGGESTION, COMMAND_SHOW_COMPLETION_STATS, COMMAND_TOGGLE_COMPLETIONS } from '../../commandIds';
 import type { Configuration } from '../../configuration';
-import type { HealingApplied } from '../../core/completion/types';
+import { explainMarkdown } from '../../core/completion/explain';
+import type { HealingApplied, Suggestion } from '../../core/completion/types';
+import type { BackendService } from '../../services/backendService';
 import type { Command } from '../../util/command';
 import { openMarkdown } from '../../util/editor';
 import type { CompletionStats } from './completionStats';
@@ -35,5 +38,31 @@ export class ToggleCompletionsCommand implements Command {
     const next = !this.enabledNow();
     await this.config.setCompletionsEnabled(next);
     return next;
+  }
+}
+
+/**
+ * "Why This Suggestion": the last suggestion's tokens with their probabilities and sources, what
+ * healing forced, the prompt tokens the engine evaluated, and the timings (core/completion/explain.ts).
+ */
+export class ExplainSuggestionCommand implements Command {
+  readonly id = COMMAND_EXPLAIN_SUGGESTION;
+  constructor(
+    private readonly last: () => Suggestion | undefined,
+    private readonly backend: Pick<BackendService, 'explainTokens'>,
+  ) {}
+
+  async execute(): Promise<string | undefined> {
+    const s = this.last();
+    if (!s) {
+      void vscode.window.showInformationMessage('Tokenscope: no inline suggestion yet — type in an editor and wait for one.');
+      return undefined;
+    }
+    const forcedBytes = s.healedBytes + (s.detail?.typedBytes ?? 0);
+    const tokens = s.detail ? await this.backend.explainTokens(s.detail, forcedBytes).catch(() => undefined) : undefined;
+    const forcedText = tokens ? tokens.filter((t) => t.source === 'healing').map((t) => t.text).join('').slice(0, forcedBytes) : '';
+    const md = explainMarkdown(s, tokens, forcedText);
+    await openMarkdown(md);
+    return md;
   }
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../../common/dispose';
-import { COMMAND_SHOW_COMPLETION_STATS } from '../../commandIds';
+import { COMMAND_EXPLAIN_SUGGESTION, COMMAND_SHOW_COMPLETION_STATS } from '../../commandIds';
 import type { Suggestion } from '../../core/completion/types';
 
 export type CompletionStatusState =
@@ -35,7 +35,10 @@ export class CompletionStatus extends Disposable {
     this.state = s;
     const [text, tooltip] = render(s);
     this.item.text = text;
-    this.item.tooltip = `${tooltip}\n\nClick: completion statistics.`;
+    const md = new vscode.MarkdownString(`${tooltip}\n\n[Why this suggestion](command:${COMMAND_EXPLAIN_SUGGESTION}) · click: completion statistics`);
+    // only our own command may run from the link
+    md.isTrusted = { enabledCommands: [COMMAND_EXPLAIN_SUGGESTION] };
+    this.item.tooltip = md;
   }
 }
 

@@ -5,7 +5,7 @@ import type { Configuration } from '../../configuration';
 import type { BackendService, BackendState } from '../../services/backendService';
 import { registerCommands } from '../../util/command';
 import { feature, type Feature } from '../../util/feature';
-import { CompletionAcceptedCommand, ShowCompletionStatsCommand, ToggleCompletionsCommand } from './commands';
+import { CompletionAcceptedCommand, ExplainSuggestionCommand, ShowCompletionStatsCommand, ToggleCompletionsCommand } from './commands';
 import { CompletionStats } from './completionStats';
 import { CompletionStatus } from './completionStatus';
 import { InlineCompletionProvider } from './inlineCompletionProvider';
@@ -46,7 +46,12 @@ export function register(service: BackendService, config: Configuration, logger:
     return d ? config.inlineCompletion.of(d).enabled : true;
   };
   const api: InlineCompletionApi = { provider, status, stats, registered: () => registration.registered };
-  return feature(api, status, otherFiles, registration, onType, registerCommands(new CompletionAcceptedCommand(stats), new ShowCompletionStatsCommand(stats), new ToggleCompletionsCommand(config, enabledNow)));
+  return feature(api, status, otherFiles, registration, onType, registerCommands(
+      new CompletionAcceptedCommand(stats),
+      new ShowCompletionStatsCommand(stats),
+      new ToggleCompletionsCommand(config, enabledNow),
+      new ExplainSuggestionCommand(() => provider.lastSuggestion, service),
+    ));
 }
 
 /** Keeps the provider registered exactly while the backend can serve. */

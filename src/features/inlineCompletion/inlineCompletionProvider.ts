@@ -28,7 +28,7 @@ const CHARS_PER_TOKEN_ESTIMATE = 3;
  * A result that arrives after VS Code cancelled the request is dropped (never shown stale).
  */
 export class InlineCompletionProvider implements vscode.InlineCompletionItemProvider {
-  private readonly pipeline: CompletionPipeline;
+  readonly pipeline: CompletionPipeline;
   private readonly debounce = new AdaptiveDebounce();
   /** Requests started; only the newest one may reset the status when it ends without a result. */
   private requests = 0;
@@ -46,6 +46,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
   ) {
     this.pipeline = new CompletionPipeline(generateWith((req) => backend.infill(req)));
   }
+
+  /** The last suggestion shown (any document), for "Why This Suggestion". */
+  lastSuggestion: Suggestion | undefined;
 
   /** A document change in the active editor: the typing rhythm the debounce follows. */
   keystroke(): void {
@@ -87,15 +90,19 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const header = this.otherFiles.headerFor(document, cut.prefix, this.otherFilesBudget(settings), count);
     const ctx = header ? { ...cut, header } : cut;
     this.status.set({ kind: 'generating' });
-    const outcome = await this.pipeline.complete(ctx, { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens }, signal);
+    const options = { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens, speculate: settings.speculation };
+    const outcome = await this.pipeline.complete(ctx, options, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
     if (token.isCancellationRequested) return this.cancelled(this.requests);
     if ('skipped' in outcome) return this.skip(document, outcome.skipped);
     const sg = outcome.suggestion;
     this.last = { document, version: document.version, suggestion: sg };
+    this.lastSuggestion = sg;
     this.stats.shown(sg);
     this.status.set({ kind: 'ready', suggestion: sg });
     this.log.debug(`suggestion (${sg.source}, healing ${sg.healing}, ${sg.healedBytes} bytes healed, ${sg.latencyMs.toFixed(0)} ms): ${JSON.stringify(sg.text.slice(0, 80))}`);
+    // the suggestion after this one is accepted, computed while the user reads this one
+    if (settings.prefetch && !selected) this.pipeline.prefetch(ctx, sg.text, options);
     const insert = selected ? selected.text + sg.text : sg.text;
     const range = selected ? selected.range : new vscode.Range(position, position);
     return [new vscode.InlineCompletionItem(insert, range, { title: 'Accepted', command: COMMAND_COMPLETION_ACCEPTED, arguments: [sg.healing] })];

@@ -79,6 +79,8 @@ export class LocalBackend implements CompletionBackend {
 
   /** The engine's load result: context size (tokens) and load time (ms) of the last (re)start. */
   load: { readonly contextSize: number; readonly loadMs: number } | undefined;
+  /** The prompt typing continues from (anchoredPrompt). */
+  private anchor: { readonly prefix: string; readonly suffix: string; readonly prompt: number[]; readonly cursorAt: number } | undefined;
 
   async health(): Promise<BackendHealth> {
     await Promise.resolve();
@@ -130,8 +132,26 @@ export class LocalBackend implements CompletionBackend {
       : { prompt: [f.suffix, ...suf, f.prefix, ...pre], cursorAt: 2 + suf.length + pre.length };
   }
 
+  /**
+   * The prompt for a request, and the text typed since it was built. While the user types on one
+   * line (same suffix, the prefix grown by at most MAX_TYPED_BYTES), the previous prompt is kept
+   * and the typed text becomes bytes the output must re-produce (like healed bytes): the engine
+   * re-uses the prompt's whole KV cache instead of re-evaluating everything after the cursor — in
+   * PSM order that is the whole suffix, up to 128 tokens per keystroke (bench spec.kv.*).
+   */
+  anchoredPrompt(prefix: string, suffix: string): { prompt: number[]; cursorAt: number; typed: Uint8Array } {
+    const a = this.anchor;
+    if (a && suffix === a.suffix && prefix.startsWith(a.prefix)) {
+      const typed = Buffer.from(prefix.slice(a.prefix.length), 'utf8');
+      if (typed.length <= MAX_TYPED_BYTES && !typed.includes(0x0a)) return { prompt: a.prompt, cursorAt: a.cursorAt, typed };
+    }
+    const { prompt, cursorAt } = this.fimPromptAt(prefix, suffix);
+    this.anchor = { prefix, suffix, prompt, cursorAt };
+    return { prompt, cursorAt, typed: new Uint8Array(0) };
+  }
+
   async infill(req: InfillRequest): Promise<InfillResult> {
-    const { prompt, cursorAt } = this.fimPromptAt(req.prefix, req.suffix);
+    const { prompt, cursorAt, typed } = this.anchoredPrompt(req.prefix, req.suffix);
     // end-of-generation tokens stop generation in the engine; the family's stop texts catch the rest
     const family = this.info.family ? FIM_TEMPLATES[this.info.family] : undefined;
     const c = new Collector({ ...req, stop: [...(req.stop ?? []), ...(family?.stop ?? [])] });
@@ -140,7 +160,14 @@ export class LocalBackend implements CompletionBackend {
     // a stop text ends the generation like the caller's signal does
     const stopped = new AbortController();
     const r = await this.generate(
-      { prompt, maxTokens: req.maxTokens, temperature: req.temperature, ...healingFields(req.healing, cursorAt) },
+      {
+        prompt,
+        maxTokens: req.maxTokens,
+        temperature: req.temperature,
+        ...healingFields(req.healing, cursorAt),
+        ...(typed.length > 0 ? { typedBytes: [...typed] } : {}),
+        ...(req.speculate ? { speculate: { lookupSources: (req.speculate.lookupSources ?? []).map((s) => Array.from(this.tokenizer.encode(s))) } } : {}),
+      },
       (event) => {
         if (stoppedByText) return;
         if (c.add(text.push(event))) {
@@ -152,7 +179,17 @@ export class LocalBackend implements CompletionBackend {
     );
     if (!stoppedByText) c.add(text.end());
     if (req.signal?.aborted) throw cancelled();
-    return c.result(stoppedByText ? 'stop' : r.stopReason, { tokens: r.tokens, promptTokens: prompt.length, generatedTokens: r.tokens.length, healedBytes: r.healedBytes, ...(r.forced > 0 ? { healMs: r.forcedMs } : {}) });
+    return c.result(stoppedByText ? 'stop' : r.stopReason, {
+      tokens: r.tokens,
+      promptTokens: prompt.length,
+      generatedTokens: r.tokens.length,
+      healedBytes: r.healedBytes,
+      promptEvaluated: r.evaluated,
+      promptUsed: r.promptUsed,
+      ...(r.typedBytes ? { typedBytes: r.typedBytes } : {}),
+      ...(r.forced > 0 ? { healMs: r.forcedMs } : {}),
+      ...(r.speculation ? { speculation: { drafted: r.speculation.drafted, accepted: r.speculation.accepted, batches: r.speculation.batches, sources: r.speculation.sources } } : {}),
+    });
   }
 
   /** Byte-level likelihood of `bytes` after `prompt` by cover sums (see the 'coverScore' operation). */
@@ -277,6 +314,9 @@ export class LocalBackend implements CompletionBackend {
     this.tokenizer.dispose();
   }
 }
+
+/** Typed text longer than this re-prompts (the forced steps would cost more than re-evaluating the suffix). */
+const MAX_TYPED_BYTES = 48;
 
 /**
  * Bytes after the healed ones that exact healing picks from the byte-level distribution (at most;

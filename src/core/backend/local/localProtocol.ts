@@ -49,6 +49,17 @@ export type LocalRequest =
        * by the exact next-byte distribution (cover encodings, byteCovers.ts) before the masked steps.
        */
       readonly exactBytes?: number;
+      /**
+       * Text typed since the prompt was built (raw bytes): the output must re-produce it right after
+       * the healed bytes, so a keystroke re-uses the whole prompt's KV cache (LocalBackend's anchor).
+       */
+      readonly typedBytes?: readonly number[];
+      /**
+       * Lossless speculative decoding (speculativeSteps.ts): drafters propose, the model verifies
+       * each draft in one batch. `lookupSources`: extra token sequences prompt lookup searches
+       * (other documents, the previous suggestion); `drafters` limits which run (default all).
+       */
+      readonly speculate?: { readonly lookupSources?: readonly (readonly number[])[]; readonly drafters?: readonly string[]; readonly always?: boolean };
     }
   | {
       /**
@@ -95,6 +106,12 @@ export type LocalResult =
       readonly forcedMs: number;
       /** Bytes the output re-produces before the text after the cursor (the healed tail): the caller strips them. */
       readonly healedBytes: number;
+      /** Of the bytes announced before the tokens, those that were typed text (`typedBytes`), not healed. */
+      readonly typedBytes?: number;
+      /** The prompt the tokens continue (after healing's cut): what "Why this suggestion" scores them against. */
+      readonly promptUsed: readonly number[];
+      /** Speculation: draft tokens proposed and kept, verification batches, and per token the drafter that proposed it ('target': the model's own). */
+      readonly speculation?: { readonly drafted: number; readonly accepted: number; readonly batches: number; readonly sources: readonly string[]; readonly perDrafter: Readonly<Record<string, { proposed: number; accepted: number; batches: number }>> };
       /** Bytes chosen by the exact next-byte distribution (exact healing) and the engine evaluations it took. */
       readonly exactBytes?: number;
       readonly exactEvaluations?: number;

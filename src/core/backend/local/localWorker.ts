@@ -18,6 +18,10 @@ import { processParent, serveRequests, type RequestContext } from '../../../comm
 import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
 import { generateForced, scoreContinuation } from './healSteps';
+import { generateSpeculative } from './speculativeSteps';
+import { DraftController } from '../../completion/speculate/draftController';
+import { PromptLookupDrafter } from '../../completion/speculate/promptLookup';
+import { TokenRecyclingDrafter } from '../../completion/speculate/tokenRecycling';
 import { chooseExactBytes, coversOnSequence, GENERATION_BUDGET, SCORING_BUDGET, type CoverBudget } from './exactSteps';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../../completion/heal/ggufTokenBytes';
@@ -39,6 +43,26 @@ interface Healing {
   /** llama.cpp's tokenization (exact, in JS: no native call per tiling of exact healing). */
   readonly encode: (text: string) => ArrayLike<number>;
 }
+/**
+ * Drafters live as long as the engine: token recycling learns across requests, and each drafter's
+ * acceptance average carries over (a fresh one per request would re-learn it every time).
+ */
+const lookup = new PromptLookupDrafter();
+const recycling = new TokenRecyclingDrafter();
+const controllers = new Map<string, DraftController>();
+
+/** The controller for a set of drafters (all by default), kept per set so its averages persist. */
+function controllerFor(names: readonly string[] | undefined, always: boolean): DraftController {
+  const key = `${names?.join(',') ?? 'all'}${always ? '/always' : ''}`;
+  let c = controllers.get(key);
+  if (!c) {
+    const all = [lookup, recycling];
+    c = new DraftController(names ? all.filter((d) => names.includes(d.name)) : all, 12, 16, always);
+    controllers.set(key, c);
+  }
+  return c;
+}
+
 /** The vocabulary by raw bytes, for token healing: read from the GGUF file once per model (~0.3 s). */
 let healing: Healing | undefined;
 
@@ -202,7 +226,9 @@ async function rollback(r: Request<'rollback'>): Promise<Result<'rollback'>> {
 async function generate(r: Request<'generate'>, context: RequestContext<number>): Promise<Result<'generate'>> {
   const { model: m, sequence: seq, lib: l } = live();
   const t0 = performance.now();
-  const healed = r.healCursorAt !== undefined ? healPrompt(r.prompt, r.healCursorAt) : { prompt: r.prompt, forced: Uint8Array.from(r.forcedBytes ?? []) };
+  const cut = r.healCursorAt !== undefined ? healPrompt(r.prompt, r.healCursorAt) : { prompt: r.prompt, forced: Uint8Array.from(r.forcedBytes ?? []) };
+  const typed = r.typedBytes?.length ?? 0;
+  const healed = typed > 0 ? { prompt: cut.prompt, forced: Uint8Array.from([...cut.forced, ...r.typedBytes!]) } : cut;
   if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
   const reused = await reuse(seq, healed.prompt as Token[]);
   let toEvaluate = healed.prompt.slice(reused) as Token[];
@@ -215,9 +241,30 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
   forced.forEach((t) => context.emit(t));
   if (forced.length > 0) toEvaluate = [forced[forced.length - 1]!] as Token[];
   const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
-  // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
-  const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
-  const run = await collectTokens(gen, { ...r, maxTokens: Math.max(1, r.maxTokens - forced.length) }, context, m, t0);
+  const maxTokens = Math.max(1, r.maxTokens - forced.length);
+  let run: { tokens: number[]; stopReason: Result<'generate'>['stopReason']; promptMs: number };
+  let speculation: Result<'generate'>['speculation'];
+  if (r.speculate) {
+    lookup.setSources(r.speculate.lookupSources ?? []);
+    const controller = controllerFor(r.speculate.drafters, r.speculate.always ?? false);
+    const history = [...healed.prompt, ...forced];
+    const s = await generateSpeculative(seq, history, toEvaluate, controller, {
+      maxTokens,
+      temperature: r.temperature,
+      ...(r.seed !== undefined ? { seed: r.seed } : {}),
+      ...(bias ? { tokenBias: bias } : {}),
+      stopTokens: new Set(r.stopTokens ?? []),
+      isEog: (t) => m.isEogToken(t as Token),
+      emit: (t) => context.emit(t),
+      aborted: () => context.aborted(),
+    });
+    run = { tokens: s.tokens, stopReason: s.stopReason, promptMs: 0 };
+    speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot() };
+  } else {
+    // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
+    const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
+    run = await collectTokens(gen, { ...r, maxTokens }, context, m, t0);
+  }
   pendingNext = undefined;
   const tokens = [...forced, ...run.tokens];
   return {
@@ -225,12 +272,15 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
     tokens,
     stopReason: run.stopReason,
     evaluated: healed.prompt.length - reused,
+    promptUsed: healed.prompt,
     reused,
     promptMs: run.promptMs,
     genMs: performance.now() - t0 - run.promptMs,
     forced: forced.length,
     forcedMs,
-    healedBytes: healed.forced.length,
+    healedBytes: healed.forced.length - typed,
+    ...(typed > 0 ? { typedBytes: typed } : {}),
+    ...(speculation ? { speculation } : {}),
     ...(exact ? { exactBytes: exact.forced.length - healed.forced.length, exactEvaluations: exact.evaluations } : {}),
   };
 }

@@ -65,6 +65,50 @@ describe('core/completion/pipeline: cache, typed-through, in-flight reuse, cance
     assert.strictEqual(suggestion(await second).healing, 'exact');
   });
 
+  it('prefetch: the suggestion after accepting the shown one is generated meanwhile and served from the cache', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    const first = p.complete(ctx('x = '), OPTIONS, never);
+    await tick();
+    b.finish('foo(1)');
+    const s = suggestion(await first);
+    assert.strictEqual(p.prefetch(ctx('x = '), s.text, OPTIONS), true);
+    await tick();
+    assert.strictEqual(b.requests[1]!.context.prefix, 'x = foo(1)', 'the prefetch asks for the accepted state');
+    // accepted while the prefetch still runs: the request waits for it
+    const accepted = p.complete(ctx('x = foo(1)'), OPTIONS, never);
+    await tick();
+    b.finish(';');
+    const next = suggestion(await accepted);
+    assert.deepStrictEqual([next.text, next.source], [';', 'in-flight']);
+    assert.strictEqual(b.requests.length, 2, 'no new generation');
+    // done before the acceptance: served from the cache
+    assert.strictEqual(p.prefetch(ctx('x = foo(1)'), ';', OPTIONS), true);
+    await tick();
+    b.finish(' // done');
+    await tick();
+    const later = suggestion(await p.complete(ctx('x = foo(1);'), OPTIONS, never));
+    assert.deepStrictEqual([later.text, later.source], [' // done', 'cache']);
+  });
+
+  it('prefetch: never pre-empts a running generation, and typing something else cancels it', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    const running = p.complete(ctx('a'), OPTIONS, never);
+    await tick();
+    assert.strictEqual(p.prefetch(ctx('b'), 'c', OPTIONS), false, 'a generation runs: no prefetch');
+    b.finish('bc');
+    await running;
+    assert.strictEqual(p.prefetch(ctx('a'), 'bc', OPTIONS), true);
+    await tick();
+    const prefetchSignal = b.requests[1]!.signal;
+    const other = p.complete(ctx('az'), OPTIONS, never);
+    await tick();
+    assert.strictEqual(prefetchSignal.aborted, true, 'the keystroke aborted the prefetch');
+    b.finish('zz');
+    assert.strictEqual(suggestion(await other).text, 'zz');
+  });
+
   it('a header (other files) goes before the prefix in the prompt, never into the suggestion’s judgement', async () => {
     const b = new ScriptedBackend();
     const seen: string[] = [];
