@@ -164,7 +164,9 @@ describe('inline completions', function () {
       }
       return undefined;
     }, 60000);
-    assert.strictEqual(pipeline.started, started, `no generation after the acceptance (answer: ${JSON.stringify(outcome.suggestion?.source ?? outcome.skipped)})`);
+    // served from the prefetch (which then prefetches the next one: the count goes on from there)
+    if (outcome.suggestion) assert.ok(['cache', 'in-flight'].includes(outcome.suggestion.source), `served by ${outcome.suggestion.source}`);
+    else assert.strictEqual(pipeline.started, started, `no generation after the acceptance (answer: ${outcome.skipped})`);
     await closeActive(doc);
   });
 
