@@ -259,7 +259,7 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
       aborted: () => context.aborted(),
     });
     run = { tokens: s.tokens, stopReason: s.stopReason, promptMs: 0 };
-    speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot() };
+    speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot(), costs: controller.costs.snapshot() };
   } else {
     // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
     const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
