@@ -15,8 +15,8 @@ import type { BenchResult, BenchSuite } from './types';
 /**
  * Lossless speculative decoding (issue 12) on the shipped model, held-out files of its training
  * split. Each case: the FIM prompt the extension builds at the cursor (320/128 tokens, classic
- * healing), 48 greedy tokens without stop, plain then speculative (and the other order on odd
- * cases), on a warm prompt cache. Two sets:
+ * healing), at most 48 greedy tokens without stop, plain and speculative three times each,
+ * alternating, on a warm prompt cache; each one's best time counts. Two sets:
  * - edit-like: cursors at the start of a line whose text (≥ 16 characters) also appears in the
  *   window around it — a repeated call, a copied line, the rest of a line that exists elsewhere;
  * - random: cursors anywhere in non-blank lines.
@@ -143,8 +143,16 @@ async function measureSet(b: LocalBackend, cases: readonly Case[]): Promise<SetF
     // alternate which goes first, so a warm-up effect favours neither
     const order = i % 2 === 0 ? [['plain', undefined] as const, ...VARIANTS] : [...VARIANTS, ['plain', undefined] as const];
     for (const [name, d] of order) runs.set(name, await timedGenerate(b, prompt, cursorAt, d));
-    const plain = runs.get('plain')!;
-    const all = runs.get('all')!;
+    // the timed pair twice more, alternating; each one's best time (a 48-token run takes ~150 ms,
+    // so one GC pause or scheduler hiccup would otherwise decide a per-case ratio)
+    const plainMs1 = [runs.get('plain')!.ms];
+    const allMs1 = [runs.get('all')!.ms];
+    for (let rep = 0; rep < 2; rep++) {
+      allMs1.push((await timedGenerate(b, prompt, cursorAt, [])).ms);
+      plainMs1.push((await timedGenerate(b, prompt, cursorAt, undefined)).ms);
+    }
+    const plain = { ...runs.get('plain')!, ms: Math.min(...plainMs1) };
+    const all = { ...runs.get('all')!, ms: Math.min(...allMs1) };
     if (VARIANTS.every(([name]) => runs.get(name)!.tokens.join(',') === plain.tokens.join(','))) identical++;
     else {
       let allTies = true;
