@@ -224,65 +224,84 @@ async function rollback(r: Request<'rollback'>): Promise<Result<'rollback'>> {
  * With `forcedBytes`, the first tokens are chosen under the healing mask (healSteps.ts).
  */
 async function generate(r: Request<'generate'>, context: RequestContext<number>): Promise<Result<'generate'>> {
-  const { model: m, sequence: seq, lib: l } = live();
+  const { sequence: seq } = live();
   const t0 = performance.now();
-  const cut = r.healCursorAt !== undefined ? healPrompt(r.prompt, r.healCursorAt) : { prompt: r.prompt, forced: Uint8Array.from(r.forcedBytes ?? []) };
-  const typed = r.typedBytes?.length ?? 0;
-  const healed = typed > 0 ? { prompt: cut.prompt, forced: Uint8Array.from([...cut.forced, ...r.typedBytes!]) } : cut;
+  const healed = healedRequest(r);
   if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
   const reused = await reuse(seq, healed.prompt as Token[]);
-  let toEvaluate = healed.prompt.slice(reused) as Token[];
-  const exact = r.exactBytes && healed.forced.length ? await exactHeal(seq, toEvaluate, healed.forced, r.exactBytes, () => context.aborted()) : undefined;
-  if (exact) toEvaluate = exact.pending as Token[];
-  const forcedBytes = exact ? exact.forced : healed.forced;
-  const forced = forcedBytes.length ? await generateForced(seq, healingVocab().index, toEvaluate, forcedBytes, () => context.aborted()) : [];
+  const steps = await forcedSteps(seq, r, healed.forced, healed.prompt.slice(reused) as Token[], context);
   // from the request's start: the first masked step evaluates the prompt too (one batch)
   const forcedMs = performance.now() - t0;
-  forced.forEach((t) => context.emit(t));
-  if (forced.length > 0) toEvaluate = [forced[forced.length - 1]!] as Token[];
-  const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
-  const maxTokens = Math.max(1, r.maxTokens - forced.length);
-  let run: { tokens: number[]; stopReason: Result<'generate'>['stopReason']; promptMs: number };
-  let speculation: Result<'generate'>['speculation'];
-  if (r.speculate) {
-    lookup.setSources(r.speculate.lookupSources ?? []);
-    const controller = controllerFor(r.speculate.drafters, r.speculate.always ?? false);
-    const history = [...healed.prompt, ...forced];
-    const s = await generateSpeculative(seq, history, toEvaluate, controller, {
-      maxTokens,
-      temperature: r.temperature,
-      ...(r.seed !== undefined ? { seed: r.seed } : {}),
-      ...(bias ? { tokenBias: bias } : {}),
-      stopTokens: new Set(r.stopTokens ?? []),
-      isEog: (t) => m.isEogToken(t as Token),
-      emit: (t) => context.emit(t),
-      aborted: () => context.aborted(),
-    });
-    run = { tokens: s.tokens, stopReason: s.stopReason, promptMs: 0 };
-    speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot(), costs: controller.costs.snapshot() };
-  } else {
-    // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
-    const gen = seq.evaluate(toEvaluate, { temperature: r.temperature, yieldEogToken: true, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) });
-    run = await collectTokens(gen, { ...r, maxTokens }, context, m, t0);
-  }
+  steps.forced.forEach((t) => context.emit(t));
+  const run = await freeGeneration(r, [...healed.prompt, ...steps.forced], steps.pending, Math.max(1, r.maxTokens - steps.forced.length), context, t0);
   pendingNext = undefined;
-  const tokens = [...forced, ...run.tokens];
   return {
     op: 'generate',
-    tokens,
+    tokens: [...steps.forced, ...run.tokens],
     stopReason: run.stopReason,
     evaluated: healed.prompt.length - reused,
     promptUsed: healed.prompt,
     reused,
     promptMs: run.promptMs,
     genMs: performance.now() - t0 - run.promptMs,
-    forced: forced.length,
+    forced: steps.forced.length,
     forcedMs,
-    healedBytes: healed.forced.length - typed,
-    ...(typed > 0 ? { typedBytes: typed } : {}),
-    ...(speculation ? { speculation } : {}),
-    ...(exact ? { exactBytes: exact.forced.length - healed.forced.length, exactEvaluations: exact.evaluations } : {}),
+    healedBytes: healed.forced.length - healed.typed,
+    ...(healed.typed > 0 ? { typedBytes: healed.typed } : {}),
+    ...(run.speculation ? { speculation: run.speculation } : {}),
+    ...(steps.exact ? { exactBytes: steps.exact.forced.length - healed.forced.length, exactEvaluations: steps.exact.evaluations } : {}),
   };
+}
+
+/** The prompt after healing's cut, and the bytes the output must re-produce: the healed ones, then the typed ones. */
+function healedRequest(r: Request<'generate'>): { prompt: readonly number[]; forced: Uint8Array; typed: number } {
+  const cut = r.healCursorAt !== undefined ? healPrompt(r.prompt, r.healCursorAt) : { prompt: r.prompt, forced: Uint8Array.from(r.forcedBytes ?? []) };
+  const typed = r.typedBytes?.length ?? 0;
+  return typed > 0 ? { prompt: cut.prompt, forced: Uint8Array.from([...cut.forced, ...r.typedBytes!]), typed } : { ...cut, typed: 0 };
+}
+
+/**
+ * The steps that re-produce the forced bytes: exact healing's chosen bytes first (when asked), then
+ * the masked steps. Returns their tokens and what the free generation evaluates first.
+ */
+async function forcedSteps(seq: LlamaContextSequence, r: Request<'generate'>, healedBytes: Uint8Array, pending: Token[], context: RequestContext<number>): Promise<{ forced: number[]; pending: Token[]; exact?: Awaited<ReturnType<typeof exactHeal>> }> {
+  const aborted = (): boolean => context.aborted();
+  const exact = r.exactBytes && healedBytes.length ? await exactHeal(seq, pending, healedBytes, r.exactBytes, aborted) : undefined;
+  const toEvaluate = exact ? (exact.pending as Token[]) : pending;
+  const bytes = exact ? exact.forced : healedBytes;
+  const forced = bytes.length ? await generateForced(seq, healingVocab().index, toEvaluate, bytes, aborted) : [];
+  return { forced, pending: forced.length > 0 ? [forced[forced.length - 1]! as Token] : toEvaluate, ...(exact ? { exact } : {}) };
+}
+
+/** Generation after the forced steps: speculative when asked, else node-llama-cpp's own loop. */
+async function freeGeneration(
+  r: Request<'generate'>,
+  history: readonly number[],
+  pending: Token[],
+  maxTokens: number,
+  context: RequestContext<number>,
+  t0: number,
+): Promise<{ tokens: number[]; stopReason: Result<'generate'>['stopReason']; promptMs: number; speculation?: Result<'generate'>['speculation'] }> {
+  const { model: m, sequence: seq, lib: l } = live();
+  const bias = r.bias?.length ? makeTokenBias(l, m, r.bias) : undefined;
+  const sampling = { temperature: r.temperature, ...(r.seed !== undefined ? { seed: r.seed } : {}), ...(bias ? { tokenBias: bias } : {}) };
+  if (!r.speculate) {
+    // yieldEogToken: without it the generator ends silently at EOS and the stop reason is lost
+    const gen = seq.evaluate(pending, { ...sampling, yieldEogToken: true });
+    return collectTokens(gen, { ...r, maxTokens }, context, m, t0);
+  }
+  lookup.setSources(r.speculate.lookupSources ?? []);
+  const controller = controllerFor(r.speculate.drafters, r.speculate.always ?? false);
+  const s = await generateSpeculative(seq, history, pending, controller, {
+    ...sampling,
+    maxTokens,
+    stopTokens: new Set(r.stopTokens ?? []),
+    isEog: (t) => m.isEogToken(t as Token),
+    emit: (t) => context.emit(t),
+    aborted: () => context.aborted(),
+  });
+  const speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot(), costs: controller.costs.snapshot() };
+  return { tokens: s.tokens, stopReason: s.stopReason, promptMs: 0, speculation };
 }
 
 /** Evaluates the rest of the prompt, then reads the bytes after `healed` from the exact byte-level distribution. */
