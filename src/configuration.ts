@@ -49,6 +49,8 @@ export interface BackendSettings {
   readonly kind: BackendKind;
   /** GGUF file; '' = the small model shipped with the extension. */
   readonly modelPath: string;
+  /** A smaller GGUF with the same vocabulary that drafts for speculative decoding; '' = none. */
+  readonly draftModelPath: string;
   /** KV cache size in tokens. */
   readonly contextSize: number;
   /** llama.cpp threads; 0 = automatic. */
@@ -180,6 +182,7 @@ class SettingsReader {
     return Object.freeze({
       kind,
       modelPath: this.str(c, 'model.path', ''),
+      draftModelPath: this.str(c, 'model.draftPath', ''),
       contextSize: this.num(c, 'model.contextSize', 4096, 256, 131072, true),
       threads: this.num(c, 'model.threads', 0, 0, 64, true),
       keepLoadedMs: this.num(c, 'model.keepLoadedMinutes', 15, 0, 24 * 60, false) * 60_000,

@@ -281,9 +281,10 @@ export class BackendService extends Disposable {
   private async create(s: BackendSettings, signal: AbortSignal): Promise<CompletionBackend> {
     if (s.kind === 'local') {
       const threads = s.threads || Math.max(1, Math.floor(os.availableParallelism() / 2));
-      return LocalBackend.open(
+      const local = await LocalBackend.open(
         {
           modelPath: this.modelPath,
+          ...(s.draftModelPath ? { draftModelPath: s.draftModelPath } : {}),
           workerScript: this.workerScript,
           contextSize: s.contextSize,
           threads,
@@ -295,6 +296,12 @@ export class BackendService extends Disposable {
         },
         signal,
       );
+      const draft = local.load?.draft;
+      if (draft) {
+        if (draft.used) this.log.info(`draft model ${draft.path}: drafting for speculative decoding`);
+        else this.log.warn(`draft model ${draft.path} refused: ${draft.why ?? 'unknown reason'} (tokenscope.model.draftPath)`);
+      }
+      return local;
     }
     if (!s.serverUrl) throw new BackendError('server-down', `no server URL: set tokenscope.server.url for the ${s.kind} backend`);
     let url: URL | undefined;

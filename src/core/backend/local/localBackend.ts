@@ -8,11 +8,13 @@ import type { BackendCapabilities, BackendHealth, CompletionBackend, HealingMode
 import { HealedTextDecoder } from '../../completion/heal/healedTextDecoder';
 import { Collector } from '../collector';
 import { FIM_TEMPLATES } from '../fimTemplates';
-import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
+import type { DraftModelStatus, LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { readModelInfo, type ModelInfo } from './modelInfo';
 
 export interface LocalBackendOptions {
   readonly modelPath: string;
+  /** A smaller GGUF with the same vocabulary drafting for speculative decoding (refused otherwise: see `load.draft`). */
+  readonly draftModelPath?: string;
   /** The engine's child-process script (dist/localWorker.js in the extension, out/… in tests). */
   readonly workerScript: string;
   /** KV cache size in tokens (capped at the model's training context). */
@@ -78,7 +80,7 @@ export class LocalBackend implements CompletionBackend {
   }
 
   /** The engine's load result: context size (tokens) and load time (ms) of the last (re)start. */
-  load: { readonly contextSize: number; readonly loadMs: number } | undefined;
+  load: { readonly contextSize: number; readonly loadMs: number; readonly draft?: DraftModelStatus } | undefined;
   /** The prompt typing continues from (anchoredPrompt). */
   private anchor: { readonly prefix: string; readonly suffix: string; readonly prompt: number[]; readonly cursorAt: number } | undefined;
 
@@ -279,7 +281,7 @@ export class LocalBackend implements CompletionBackend {
     });
     this.worker = { process: child, channel };
     const o = this.options;
-    this.loading = channel.request({ op: 'load', options: { modelPath: o.modelPath, contextSize: o.contextSize ?? 4096, threads: o.threads ?? 1 } });
+    this.loading = channel.request({ op: 'load', options: { modelPath: o.modelPath, contextSize: o.contextSize ?? 4096, threads: o.threads ?? 1, ...(o.draftModelPath ? { draftModelPath: o.draftModelPath } : {}) } });
     // open() reports a failed load; after a restart the requests behind it fail with "no model loaded"
     this.loading.then((r) => r.op === 'load' && (this.load = r), () => undefined);
     return channel;

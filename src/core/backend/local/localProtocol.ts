@@ -9,6 +9,14 @@ export interface LoadOptions {
   readonly modelPath: string;
   readonly contextSize: number;
   readonly threads: number;
+  readonly draftModelPath?: string;
+}
+
+/** What became of a draft model asked for: used, or refused and why. */
+export interface DraftModelStatus {
+  readonly path: string;
+  readonly used: boolean;
+  readonly why?: string;
 }
 
 /** Predicted next token: greedy choice and the top-k raw logits (sorted, highest first). */
@@ -89,7 +97,7 @@ export type LocalRequest =
   | { readonly op: 'state' };
 
 export type LocalResult =
-  | { readonly op: 'load'; readonly contextSize: number; readonly loadMs: number }
+  | { readonly op: 'load'; readonly contextSize: number; readonly loadMs: number; readonly draft?: DraftModelStatus }
   | { readonly op: 'tokenize'; readonly tokens: number[] }
   | { readonly op: 'detokenize'; readonly text: string }
   | {

@@ -15,13 +15,15 @@ import type * as NodeLlamaCppModule from 'node-llama-cpp' with { 'resolution-mod
 import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import { TokenscopeError } from '../../../common/errors';
 import { processParent, serveRequests, type RequestContext } from '../../../common/requestServer';
-import type { LocalRequest, LocalResult, NextToken } from './localProtocol';
+import type { DraftModelStatus, LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
 import { generateForced, scoreContinuation } from './healSteps';
 import { generateSpeculative } from './speculativeSteps';
 import { DraftController } from '../../completion/speculate/draftController';
 import { PromptLookupDrafter } from '../../completion/speculate/promptLookup';
 import { TokenRecyclingDrafter } from '../../completion/speculate/tokenRecycling';
+import { DraftModelDrafter, draftIncompatibility } from './draftModel';
+import type { Drafter } from '../../completion/speculate/drafter';
 import { chooseExactBytes, coversOnSequence, GENERATION_BUDGET, SCORING_BUDGET, type CoverBudget } from './exactSteps';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../../completion/heal/ggufTokenBytes';
@@ -51,12 +53,29 @@ const lookup = new PromptLookupDrafter();
 const recycling = new TokenRecyclingDrafter();
 const controllers = new Map<string, DraftController>();
 
+/** A draft model loaded for speculative decoding (tokenscope.model.draftPath). */
+let draftModel: DraftModelDrafter | undefined;
+
+/** Loads the draft model unless its vocabulary differs from the model's (checked from the files first). */
+async function loadDraftModel(llama: Awaited<ReturnType<NodeLlamaCpp['getLlama']>>, modelPath: string, draftPath: string, contextSize: number, threads: number): Promise<DraftModelStatus> {
+  const why = draftIncompatibility(modelPath, draftPath);
+  if (why) return { path: draftPath, used: false, why: `not the model's vocabulary: ${why}` };
+  try {
+    const m = await llama.loadModel({ modelPath: draftPath, gpuLayers: 0 });
+    const ctx = await m.createContext({ contextSize: Math.min(contextSize, m.trainContextSize), threads, sequences: 1 });
+    draftModel = new DraftModelDrafter(m, ctx, ctx.getSequence());
+    return { path: draftPath, used: true };
+  } catch (e) {
+    return { path: draftPath, used: false, why: `llama.cpp could not load it: ${e instanceof Error ? e.message : String(e)}` };
+  }
+}
+
 /** The controller for a set of drafters (all by default), kept per set so its averages persist. */
 function controllerFor(names: readonly string[] | undefined, always: boolean): DraftController {
   const key = `${names?.join(',') ?? 'all'}${always ? '/always' : ''}`;
   let c = controllers.get(key);
   if (!c) {
-    const all = [lookup, recycling];
+    const all: Drafter[] = [lookup, recycling, ...(draftModel ? [draftModel] : [])];
     c = new DraftController(names ? all.filter((d) => names.includes(d.name)) : all, 12, 16, always);
     controllers.set(key, c);
   }
@@ -82,12 +101,15 @@ function healPrompt(prompt: readonly number[], cursorAt: number): { prompt: read
   return { prompt: [...prompt.slice(0, cut.keep), ...prompt.slice(cursorAt)], forced: cut.removed };
 }
 
-async function load(modelPath: string, contextSize: number, threads: number): Promise<LocalResult> {
+async function load(modelPath: string, contextSize: number, threads: number, draftModelPath?: string): Promise<LocalResult> {
   const t0 = performance.now();
   lib ??= (await import('node-llama-cpp'));
   const llama = await lib.getLlama({ gpu: false, build: 'never', skipDownload: true, maxThreads: threads, logLevel: lib.LlamaLogLevel.error, logger: () => undefined });
   await context?.dispose();
   await model?.dispose();
+  await draftModel?.dispose();
+  draftModel = undefined;
+  controllers.clear();
   sequence = undefined;
   try {
     model = await llama.loadModel({ modelPath, gpuLayers: 0 });
@@ -108,7 +130,8 @@ async function load(modelPath: string, contextSize: number, threads: number): Pr
       // built again (and the error reported) on the first healed request
     }
   }, 0);
-  return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0 };
+  const draft = draftModelPath ? await loadDraftModel(llama, modelPath, draftModelPath, context.contextSize, threads) : undefined;
+  return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0, ...(draft ? { draft } : {}) };
 }
 
 function live(): { model: LlamaModel; sequence: LlamaContextSequence; lib: NodeLlamaCpp } {
@@ -149,7 +172,7 @@ type Result<Op extends LocalResult['op']> = Extract<LocalResult, { op: Op }>;
 async function handle(r: LocalRequest, context: RequestContext<number>): Promise<LocalResult> {
   switch (r.op) {
     case 'load':
-      return load(r.options.modelPath, r.options.contextSize, r.options.threads);
+      return load(r.options.modelPath, r.options.contextSize, r.options.threads, r.options.draftModelPath);
     case 'tokenize':
       return { op: 'tokenize', tokens: [...live().model.tokenize(r.text, false)] };
     case 'detokenize':

@@ -51,7 +51,7 @@ export interface SpeculativeRun {
 export async function generateSpeculative(seq: LlamaContextSequence, history: readonly number[], pending: readonly number[], controller: DraftController, o: SpeculativeOptions): Promise<SpeculativeRun> {
   const run = new Run(history, controller, o);
   let toEvaluate = pending;
-  let guess = run.propose();
+  let guess = await run.propose();
   while (run.stopReason === undefined) {
     const step = guess ? await verify(seq, toEvaluate, guess, run) : await plainStretch(seq, toEvaluate, run);
     if (step === undefined) break;
@@ -80,7 +80,7 @@ class Run {
   }
 
   /** A draft for the next step worth verifying, if any. */
-  propose(): DraftGuess | undefined {
+  propose(): Promise<DraftGuess | undefined> {
     return this.controller.propose(this.history, this.o.maxTokens - this.tokens.length - 1);
   }
 
@@ -135,7 +135,7 @@ async function verify(seq: LlamaContextSequence, pending: readonly number[], gue
   run.accepted += kept;
   for (let i = 0; i < kept; i++) if (!run.take(draft[i]!, guess.drafter)) return undefined;
   const next = chosen(kept);
-  return run.take(next, 'target') ? { next, guess: run.propose() } : undefined;
+  return run.take(next, 'target') ? { next, guess: await run.propose() } : undefined;
 }
 
 /** Plain decoding until the controller has a draft worth verifying, or the run ends. */
@@ -151,7 +151,7 @@ async function plainStretch(seq: LlamaContextSequence, pending: readonly number[
       if (!Number.isNaN(last)) run.controller.costs.recordPlain(now - last);
       last = now;
       if (!run.take(t, 'target')) return undefined;
-      const guess = run.propose();
+      const guess = await run.propose();
       if (guess) return { next: t, guess };
     }
   } finally {

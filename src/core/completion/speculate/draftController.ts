@@ -27,6 +27,19 @@ const INITIAL_ACCEPTANCE = 0.5;
 export class VerifyCosts {
   private plainMs = NaN;
   private readonly batchMs = new Map<number, number>();
+  /** Time a drafter takes to propose (ms, averaged): a draft model's own decoding is part of a batch's cost. */
+  private readonly draftingMs = new Map<string, number>();
+
+  recordDrafting(drafter: string, ms: number): void {
+    const prev = this.draftingMs.get(drafter);
+    this.draftingMs.set(drafter, prev === undefined ? ms : 0.8 * prev + 0.2 * ms);
+  }
+
+  /** A drafter's proposing time in plain steps (0 until a plain step is measured). */
+  draftingSteps(drafter: string): number {
+    const ms = this.draftingMs.get(drafter);
+    return ms === undefined || Number.isNaN(this.plainMs) ? 0 : ms / this.plainMs;
+  }
 
   recordPlain(ms: number): void {
     this.plainMs = Number.isNaN(this.plainMs) ? ms : 0.9 * this.plainMs + 0.1 * ms;
@@ -110,13 +123,16 @@ export class DraftController {
   }
 
   /** A draft worth verifying, or undefined (decode plainly). */
-  propose(history: readonly number[], room = Infinity): DraftGuess | undefined {
+  async propose(history: readonly number[], room = Infinity): Promise<DraftGuess | undefined> {
     this.asked++;
     for (const d of this.drafters) {
-      const proposal = d.propose(history, Math.min(this.maxK, room));
+      const t0 = performance.now();
+      const proposal = await d.propose(history, Math.min(this.maxK, room));
+      this.costs.recordDrafting(d.name, performance.now() - t0);
       if (proposal.tokens.length === 0) continue;
       const bucket = `${d.name}:${proposal.confidence}`;
-      let k = this.realized < 1 ? 0 : profitableDraftLength(this.avg.get(bucket) ?? INITIAL_ACCEPTANCE, this.maxK, (n) => this.costs.steps(n));
+      const drafting = this.costs.draftingSteps(d.name);
+      let k = this.realized < 1 ? 0 : profitableDraftLength(this.avg.get(bucket) ?? INITIAL_ACCEPTANCE, this.maxK, (n) => this.costs.steps(n) + drafting);
       if (this.always) k = this.maxK;
       else if (k === 0 && this.asked % this.probeEvery === 0) k = PROBE_K;
       if (k > 0) return { drafter: d.name, bucket, tokens: proposal.tokens.slice(0, k) };

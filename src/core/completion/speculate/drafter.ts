@@ -11,7 +11,7 @@ export interface Drafter {
    * Up to `k` tokens after `history` (prompt + generated so far), empty when it has no guess, and
    * a confidence bucket (acceptance is measured per bucket: prompt lookup's matched n-gram length).
    */
-  propose(history: readonly number[], k: number): DraftProposal;
+  propose(history: readonly number[], k: number): DraftProposal | Promise<DraftProposal>;
   /** The target's verdict on a stretch of history: `next` followed `token` (what recycling learns from). */
   observe?(token: number, next: number): void;
 }

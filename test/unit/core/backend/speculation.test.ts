@@ -5,6 +5,7 @@ import { LocalBackend } from '../../../../src/core/backend/local/localBackend';
 import { ggufIsSpecial, ggufTokenByteIndex } from '../../../../src/core/completion/heal/ggufTokenBytes';
 import { findHealCut } from '../../../../src/core/completion/heal/healTail';
 import { REPO_ROOT } from '../../../corpus';
+import { ensureVocabs, vocabPath } from '../gguf/vocabFixtures';
 import { Rng } from '../tokenizer/random';
 import { SHIPPED_MODEL, WORKER_SCRIPT } from './localFixtures';
 
@@ -106,4 +107,41 @@ describe('core/backend: lossless speculative decoding (llama.cpp, shipped model)
       fresh.dispose();
     }
   });
+
+  it('a draft model: the shipped model drafting for itself is used and lossless; one with another vocabulary is refused before loading', async () => {
+    await ensureVocabs();
+    const refused = await LocalBackend.open({ modelPath: SHIPPED_MODEL, workerScript: WORKER_SCRIPT, contextSize: 512, draftModelPath: vocabPath('qwen2') });
+    try {
+      assert.strictEqual(refused.load?.draft?.used, false);
+      assert.match(refused.load!.draft!.why!, /vocabulary has \d+ tokens, the model's 49152/);
+      // generation goes on without it
+      const r = await refused.generate({ prompt: prompts()[0]!.prompt, maxTokens: 8, temperature: 0, speculate: {} });
+      assert.ok(r.tokens.length > 0);
+    } finally {
+      refused.dispose();
+    }
+    const paired = await LocalBackend.open({ modelPath: SHIPPED_MODEL, workerScript: WORKER_SCRIPT, contextSize: 512, draftModelPath: SHIPPED_MODEL });
+    try {
+      assert.deepStrictEqual(paired.load?.draft, { path: SHIPPED_MODEL, used: true });
+      let kept = 0;
+      let drafted = 0;
+      for (const { prompt } of prompts().slice(0, 4)) {
+        const plain = await paired.generate({ prompt, maxTokens: 32, temperature: 0 });
+        const s = await paired.generate({ prompt, maxTokens: 32, temperature: 0, speculate: { drafters: ['draft-model'], always: true } });
+        const d = divergence(s.tokens, plain.tokens);
+        if (d >= 0) assert.ok((await topGapOn(paired, prompt, plain.tokens.slice(0, d))) < TIE, `differs at token ${d}, not at a tie`);
+        kept += s.speculation!.accepted;
+        drafted += s.speculation!.drafted;
+      }
+      // the same weights draft: nearly every draft holds (ties aside)
+      assert.ok(drafted > 20 && kept / drafted > 0.8, `${kept} of ${drafted} drafted tokens kept`);
+    } finally {
+      paired.dispose();
+    }
+  });
+
+  async function topGapOn(backend: LocalBackend, prompt: readonly number[], generated: readonly number[]): Promise<number> {
+    const p = await backend.prefill([...prompt, ...generated], 2);
+    return p.next.top[0]![1] - p.next.top[1]![1];
+  }
 });

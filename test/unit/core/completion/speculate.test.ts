@@ -65,21 +65,21 @@ describe('core/completion/speculate: drafters and the draft controller', () => {
     assert.ok(Math.abs(c.steps(6) - (2 + 0.45 * 2)) < 1e-9);
   });
 
-  it('the controller drops a drafter whose drafts fail, probes it now and then, and keeps one that holds', () => {
+  it('the controller drops a drafter whose drafts fail, probes it now and then, and keeps one that holds', async () => {
     const always = (tokens: number[]): Drafter => ({ name: 'fixed', propose: () => ({ tokens, confidence: 1 }) });
     const c = new DraftController([always([1, 2, 3, 4, 5, 6, 7, 8])], 8, 4);
     c.costs.recordPlain(1);
     for (let k = 1; k <= 8; k++) c.costs.recordBatch(k, 1 + 0.1 * k);
-    const first = c.propose([0]);
+    const first = await c.propose([0]);
     assert.ok(first && first.tokens.length > 0, 'a neutral start with cheap batches drafts');
     for (let i = 0; i < 20; i++) c.record(first, 0);
     let asked = 0;
     let drafted = 0;
-    for (let i = 0; i < 16; i++, asked++) if (c.propose([0])) drafted++;
+    for (let i = 0; i < 16; i++, asked++) if (await c.propose([0])) drafted++;
     assert.ok(drafted > 0 && drafted <= asked / 4, `after failures: ${drafted} of ${asked} steps drafted (probes only)`);
     const g = { drafter: 'fixed', bucket: 'fixed:1', tokens: [1, 2, 3, 4] };
     for (let i = 0; i < 20; i++) c.record(g, 4);
-    assert.ok((c.propose([0])?.tokens.length ?? 0) >= 4, 'after success: long drafts again');
+    assert.ok(((await c.propose([0]))?.tokens.length ?? 0) >= 4, 'after success: long drafts again');
     assert.deepStrictEqual(c.snapshot()['fixed']!.batches, 40);
   });
 });
