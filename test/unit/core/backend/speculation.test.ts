@@ -113,7 +113,7 @@ describe('core/backend: lossless speculative decoding (llama.cpp, shipped model)
     const refused = await LocalBackend.open({ modelPath: SHIPPED_MODEL, workerScript: WORKER_SCRIPT, contextSize: 512, draftModelPath: vocabPath('qwen2') });
     try {
       assert.strictEqual(refused.load?.draft?.used, false);
-      assert.match(refused.load!.draft!.why!, /vocabulary has \d+ tokens, the model's 49152/);
+      assert.match(refused.load.draft.why!, /vocabulary has \d+ tokens, the model's 49152/);
       // generation goes on without it
       const r = await refused.generate({ prompt: prompts()[0]!.prompt, maxTokens: 8, temperature: 0, speculate: {} });
       assert.ok(r.tokens.length > 0);
