@@ -43,6 +43,8 @@ export interface PipelineOptions {
   readonly maxTokens: number;
   /** Lossless speculative decoding in the backend (local only; output unchanged, only faster). */
   readonly speculate?: boolean;
+  /** Extra text prompt lookup may copy from while speculating (windows of other open files). */
+  readonly lookupSources?: readonly string[];
 }
 
 export type CompletionOutcome = { readonly suggestion: Suggestion } | { readonly skipped: string };
@@ -197,7 +199,7 @@ export class CompletionPipeline {
       signal: f.abort.signal,
       onText: (c) => f.onRaw(c),
       // the last suggestion is the likeliest text to be copied again (a repeated edit)
-      ...(options.speculate ? { speculate: { lookupSources: this.lastShown ? [this.lastShown] : [] } } : {}),
+      ...(options.speculate ? { speculate: { lookupSources: [...(this.lastShown ? [this.lastShown] : []), ...(options.lookupSources ?? [])] } } : {}),
     }).then(
       (g) => {
         f.settled = true;

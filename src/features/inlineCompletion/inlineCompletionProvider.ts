@@ -42,7 +42,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     private readonly status: CompletionStatus,
     private readonly stats: CompletionStats,
     private readonly log: ILogger,
-    private readonly otherFiles: Pick<OtherFilesContext, 'headerFor'>,
+    private readonly otherFiles: Pick<OtherFilesContext, 'headerFor' | 'lookupSourcesFor'>,
   ) {
     this.pipeline = new CompletionPipeline(generateWith((req) => backend.infill(req)));
   }
@@ -90,7 +90,8 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const header = this.otherFiles.headerFor(document, cut.prefix, this.otherFilesBudget(settings), count);
     const ctx = header ? { ...cut, header } : cut;
     this.status.set({ kind: 'generating' });
-    const options = { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens, speculate: settings.speculation };
+    const lookupSources = settings.speculation ? this.otherFiles.lookupSourcesFor(document, cut.prefix) : [];
+    const options = { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens, speculate: settings.speculation, lookupSources };
     const outcome = await this.pipeline.complete(ctx, options, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
     if (token.isCancellationRequested) return this.cancelled(this.requests);

@@ -4,6 +4,8 @@ import { indexFile, lineCommentOf, queryOf, similarSnippets, snippetHeader, type
 
 /** Files looked at, most recently active first (the user's working set). */
 const MAX_FILES = 8;
+/** Windows of other files handed to prompt lookup per request (16 lines each: a few KB to tokenize). */
+const LOOKUP_WINDOWS = 4;
 /** Larger documents are skipped: indexing them would cost more than a keystroke should (~1 ms per 20K chars). */
 const MAX_FILE_CHARS = 512 * 1024;
 
@@ -29,6 +31,18 @@ export class OtherFilesContext extends Disposable {
     const files = this.candidates(document).map((d) => this.indexOf(d));
     const comment = lineCommentOf(document.languageId);
     return snippetHeader(similarSnippets(queryOf(prefix), files, budgetTokens, countTokens, comment), comment);
+  }
+
+  /**
+   * The windows of other open files most similar to the code above the cursor, whatever the prompt
+   * budget: text prompt lookup may copy from while speculating (the drafts come from it, the model
+   * still decides every token).
+   */
+  lookupSourcesFor(document: vscode.TextDocument, prefix: string, count = LOOKUP_WINDOWS): string[] {
+    const files = this.candidates(document).map((d) => this.indexOf(d));
+    return similarSnippets(queryOf(prefix), files, Number.MAX_SAFE_INTEGER, () => 0, '')
+      .slice(0, count)
+      .map((s) => s.text);
   }
 
   private candidates(document: vscode.TextDocument): vscode.TextDocument[] {

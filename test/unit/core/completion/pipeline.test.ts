@@ -91,6 +91,28 @@ describe('core/completion/pipeline: cache, typed-through, in-flight reuse, cance
     assert.deepStrictEqual([later.text, later.source], [' // done', 'cache']);
   });
 
+  it('speculation: prompt lookup gets the last suggestion and the other files’ windows as sources', async () => {
+    const b = new ScriptedBackend();
+    const p = new CompletionPipeline(b.generate);
+    const opts = { ...OPTIONS, speculate: true, lookupSources: ['def other(): pass'] };
+    const first = p.complete(ctx('a = '), opts, never);
+    await tick();
+    assert.deepStrictEqual(b.requests[0]!.speculate, { lookupSources: ['def other(): pass'] });
+    b.finish('compute()');
+    await first;
+    const second = p.complete(ctx('b = '), opts, never);
+    await tick();
+    assert.deepStrictEqual(b.requests[1]!.speculate, { lookupSources: ['compute()', 'def other(): pass'] });
+    b.finish('x');
+    await second;
+    // without speculation nothing is sent
+    const third = p.complete(ctx('c = '), OPTIONS, never);
+    await tick();
+    assert.strictEqual(b.requests[2]!.speculate, undefined);
+    b.finish('y');
+    await third;
+  });
+
   it('prefetch: never pre-empts a running generation, and typing something else cancels it', async () => {
     const b = new ScriptedBackend();
     const p = new CompletionPipeline(b.generate);
