@@ -9,6 +9,7 @@ import type { BackendSettings, SettingSlice } from '../configuration';
 import type { CompletionBackend, InfillRequest, InfillResult } from '../core/backend/backend';
 import { LocalBackend } from '../core/backend/local/localBackend';
 import type { ExplainedToken } from '../core/completion/explain';
+import { visibleTokenText } from '../core/tokenizer/tokenDisplay';
 import { LlamaServerBackend, OllamaBackend, OpenAiCompatibleBackend } from '../core/backend/remoteBackends';
 
 export const SECRET_API_KEY = 'tokenscope.server.apiKey';
@@ -111,9 +112,9 @@ export class BackendService extends Disposable {
   /**
    * The generated tokens of a local suggestion, each with its text and its probability teacher-forced
    * after the prompt they continued (one engine batch); undefined when the local model is not the one
-   * loaded or the suggestion did not come from it.
+   * loaded or the suggestion did not come from it. `forced`: the text the first `forcedBytes` re-produced.
    */
-  async explainTokens(detail: InfillResult, forcedBytes: number): Promise<ExplainedToken[] | undefined> {
+  async explainTokens(detail: InfillResult, forcedBytes: number): Promise<{ tokens: ExplainedToken[]; forced: string } | undefined> {
     const b = this.backend;
     if (!(b instanceof LocalBackend) || !detail.tokens?.length || !detail.promptUsed) return undefined;
     const all = b.tokenizer.decodeBytes(detail.tokens);
@@ -122,13 +123,14 @@ export class BackendService extends Disposable {
     const sources = detail.speculation?.sources ?? [];
     const firstFree = detail.tokens.length - (detail.speculation ? sources.length : 0);
     let consumed = 0;
-    return detail.tokens.map((t, i) => {
+    const tokens = detail.tokens.map((t, i) => {
       const bytes = b.tokenizer.tokenBytes(t);
       const healing = consumed < forcedBytes;
       consumed += bytes.length;
       const source = healing ? 'healing' : detail.speculation ? (sources[i - firstFree] === 'target' ? 'model' : `${sources[i - firstFree] ?? 'model'} (drafted)`) : 'model';
-      return { text: bytesToText(bytes), source, logProb: s.logProbs[i]!, maskLogMass: s.maskLogMass[i]! };
+      return { text: visibleTokenText(bytes), source, logProb: s.logProbs[i]!, maskLogMass: s.maskLogMass[i]! };
     });
+    return { tokens, forced: forced.length ? visibleTokenText(forced) : '' };
   }
 
   /** Tokens the loaded local model's context holds (undefined: no local model loaded; remote servers do not say). */
@@ -328,15 +330,6 @@ export class BackendService extends Disposable {
     this.backend?.dispose();
     this.backend = undefined;
     super.dispose();
-  }
-}
-
-/** A token's bytes as text; bytes that are not whole UTF-8 characters as \xNN. */
-function bytesToText(bytes: Uint8Array): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return Array.from(bytes, (x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : `\\x${x.toString(16).padStart(2, '0')}`)).join('');
   }
 }
 

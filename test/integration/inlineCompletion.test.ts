@@ -7,6 +7,7 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import type { Suggestion } from '../../src/core/completion/types';
+import type { InlineCompletionProvider } from '../../src/features/inlineCompletion/inlineCompletionProvider';
 import { closedPort } from '../support/fakeServers';
 import { activateExtension, closeActive, closeAllEditors, openUntitled, screenshot, waitFor } from './helpers';
 
@@ -34,24 +35,38 @@ describe('inline completions', function () {
     await closeAllEditors();
   });
 
+  type Outcome = NonNullable<ReturnType<typeof lastOutcome>>;
+  const lastOutcome = (): InlineCompletionProvider['last'] => api.internal.inlineCompletion().provider.last;
+
   /**
-   * Asks VS Code for inline suggestions (the command behind Alt+\\) until the provider has
-   * answered for the document's current version. VS Code cancels a request that is overtaken
-   * (e.g. by the first load of the model), so the trigger is repeated while waiting.
+   * Asks VS Code for inline suggestions (the command behind Alt+\\) until `accept` takes the
+   * provider's answer for the document's current version. VS Code cancels a request that is
+   * overtaken (e.g. by the first load of the model), so the trigger is repeated while waiting.
    */
-  async function suggest(doc: vscode.TextDocument): Promise<Suggestion> {
+  async function answer<T>(what: string, doc: vscode.TextDocument, accept: (o: Outcome) => T | undefined): Promise<T> {
     let last = 0;
-    return waitFor('a suggestion', () => {
-      const s = suggestionFor(doc);
-      if (s) return s;
+    return waitFor(what, () => {
+      const o = lastOutcome();
+      const taken = o?.document === doc && o.version === doc.version ? accept(o) : undefined;
+      if (taken !== undefined) return taken;
       if (Date.now() - last > 3000) {
         last = Date.now();
         void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
       }
       return undefined;
     }, 60000).catch((e: Error) => {
-      throw new Error(`${e.message}; last outcome ${JSON.stringify({ ...api.internal.inlineCompletion().provider.last, document: undefined })}, doc v${doc.version}, status ${JSON.stringify(api.internal.inlineCompletion().status.state)}`);
+      throw new Error(`${e.message}; last outcome ${JSON.stringify({ ...lastOutcome(), document: undefined })}, doc v${doc.version}, status ${JSON.stringify(api.internal.inlineCompletion().status.state)}`);
     });
+  }
+
+  /** A suggestion for the document's current version. */
+  function suggest(doc: vscode.TextDocument): Promise<Suggestion> {
+    return answer('a suggestion', doc, (o) => o.suggestion);
+  }
+
+  /** The provider's answer for the current version: a suggestion, or why there is none. */
+  function outcomeFor(doc: vscode.TextDocument): Promise<Outcome> {
+    return answer('an answer', doc, (o) => (o.suggestion || o.skipped ? o : undefined));
   }
 
   /**
@@ -71,12 +86,6 @@ describe('inline completions', function () {
       }
     }
     throw new Error('the shown suggestion was never inserted');
-  }
-
-  /** The suggestion the provider returned for the document's current version. */
-  function suggestionFor(doc: vscode.TextDocument): Suggestion | undefined {
-    const last = api.internal.inlineCompletion().provider.last;
-    return last && last.document === doc && last.version === doc.version ? last.suggestion : undefined;
   }
 
   it('typing shows a ghost-text suggestion from the shipped model; Tab accepts it', async () => {
@@ -128,16 +137,7 @@ describe('inline completions', function () {
     editor.selection = new vscode.Selection(2, 9, 2, 9);
     await type('ri');
     // the provider's answer for this version: a suggestion, or the filter that dropped it
-    let lastTrigger = 0;
-    const outcome = await waitFor('an answer', () => {
-      const l = api.internal.inlineCompletion().provider.last;
-      if (l?.document === doc && l.version === doc.version && (l.suggestion || l.skipped)) return l;
-      if (Date.now() - lastTrigger > 3000) {
-        lastTrigger = Date.now();
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      }
-      return undefined;
-    }, 60000);
+    const outcome = await outcomeFor(doc);
     if (outcome.suggestion) {
       const t = outcome.suggestion.text;
       assert.ok(!t.includes('\n') && !/nt\(v\)/.test(t) && !t.endsWith('nt'), `the suggestion ${JSON.stringify(t)} stops before the word's rest`);
@@ -171,16 +171,7 @@ describe('inline completions', function () {
     const pipeline = api.internal.inlineCompletion().provider.pipeline;
     const started = pipeline.started;
     await acceptShown(doc);
-    let lastTrigger = 0;
-    const outcome = await waitFor('the answer after the acceptance', () => {
-      const l = api.internal.inlineCompletion().provider.last;
-      if (l?.document === doc && l.version === doc.version && (l.suggestion || l.skipped)) return l;
-      if (Date.now() - lastTrigger > 3000) {
-        lastTrigger = Date.now();
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      }
-      return undefined;
-    }, 60000);
+    const outcome = await outcomeFor(doc);
     // served from the prefetch (which then prefetches the next one: the count goes on from there)
     if (outcome.suggestion) assert.ok(['cache', 'in-flight'].includes(outcome.suggestion.source), `served by ${outcome.suggestion.source}`);
     else assert.strictEqual(pipeline.started, started, `no generation after the acceptance (answer: ${outcome.skipped})`);

@@ -2,7 +2,7 @@ import type { Suggestion } from './types';
 
 /** One generated token as "Why this suggestion" shows it. */
 export interface ExplainedToken {
-  /** The token's text (bytes that are not whole UTF-8 characters shown as \xNN). */
+  /** The token's text as the inspector shows it (visibleTokenText: `·` for a space, hex for a partial character). */
   readonly text: string;
   /** The drafter that proposed it and the model kept, 'model' for its own choice, 'healing' for a masked step. */
   readonly source: string;

@@ -56,7 +56,12 @@ export function queryOf(prefix: string): Set<string> {
  * model's tokenizer, header included). Windows sharing no identifier with the query are never used.
  */
 export function similarSnippets(query: ReadonlySet<string>, files: readonly IndexedFile[], budgetTokens: number, countTokens: (s: string) => number, comment: string): Snippet[] {
-  if (budgetTokens <= 0 || query.size === 0) return [];
+  return budgetTokens <= 0 ? [] : withinBudget(rankSnippets(query, files), budgetTokens, countTokens, comment);
+}
+
+/** The best window of each file that shares an identifier with the query, best first. */
+export function rankSnippets(query: ReadonlySet<string>, files: readonly IndexedFile[]): Snippet[] {
+  if (query.size === 0) return [];
   const best: Snippet[] = [];
   for (const f of files) {
     let top: Snippet | undefined;
@@ -66,10 +71,14 @@ export function similarSnippets(query: ReadonlySet<string>, files: readonly Inde
     }
     if (top) best.push(top);
   }
-  best.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : 1));
+  return best.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : 1));
+}
+
+/** The ranked snippets, in order, that fit `budgetTokens` as formatted (header line included). */
+export function withinBudget(ranked: readonly Snippet[], budgetTokens: number, countTokens: (s: string) => number, comment: string): Snippet[] {
   const out: Snippet[] = [];
   let used = 0;
-  for (const s of best) {
+  for (const s of ranked) {
     const cost = countTokens(formatSnippet(s, comment));
     if (used + cost > budgetTokens) continue;
     out.push(s);

@@ -59,9 +59,8 @@ export class ExplainSuggestionCommand implements Command {
       return undefined;
     }
     const forcedBytes = s.healedBytes + (s.detail?.typedBytes ?? 0);
-    const tokens = s.detail ? await this.backend.explainTokens(s.detail, forcedBytes).catch(() => undefined) : undefined;
-    const forcedText = tokens ? tokens.filter((t) => t.source === 'healing').map((t) => t.text).join('').slice(0, forcedBytes) : '';
-    const md = explainMarkdown(s, tokens, forcedText);
+    const explained = s.detail ? await this.backend.explainTokens(s.detail, forcedBytes).catch(() => undefined) : undefined;
+    const md = explainMarkdown(s, explained?.tokens, explained?.forced ?? '');
     await openMarkdown(md);
     return md;
   }

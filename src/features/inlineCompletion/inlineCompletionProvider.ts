@@ -42,7 +42,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     private readonly status: CompletionStatus,
     private readonly stats: CompletionStats,
     private readonly log: ILogger,
-    private readonly otherFiles: Pick<OtherFilesContext, 'headerFor' | 'lookupSourcesFor'>,
+    private readonly otherFiles: Pick<OtherFilesContext, 'contextFor'>,
   ) {
     this.pipeline = new CompletionPipeline(generateWith((req) => backend.infill(req)));
   }
@@ -87,10 +87,9 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const tokenizer = this.backend.localTokenizer();
     const count = tokenizer ? (t: string): number => tokenizer.count(t) : (t: string): number => Math.ceil(t.length / CHARS_PER_TOKEN_ESTIMATE);
     const cut = cutContext(textWindowAt(document, position, selected), DEFAULT_BUDGET, count, document.languageId);
-    const header = this.otherFiles.headerFor(document, cut.prefix, this.otherFilesBudget(settings), count);
+    const { header, lookupSources } = this.otherFiles.contextFor(document, cut.prefix, this.otherFilesBudget(settings), settings.speculation, count);
     const ctx = header ? { ...cut, header } : cut;
     this.status.set({ kind: 'generating' });
-    const lookupSources = settings.speculation ? this.otherFiles.lookupSourcesFor(document, cut.prefix) : [];
     const options = { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens, speculate: settings.speculation, lookupSources };
     const outcome = await this.pipeline.complete(ctx, options, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../../common/dispose';
-import { indexFile, lineCommentOf, queryOf, similarSnippets, snippetHeader, type IndexedFile } from '../../core/completion/otherFiles';
+import { indexFile, lineCommentOf, queryOf, rankSnippets, snippetHeader, withinBudget, type IndexedFile } from '../../core/completion/otherFiles';
 
 /** Files looked at, most recently active first (the user's working set). */
 const MAX_FILES = 8;
@@ -16,7 +16,7 @@ const MAX_FILE_CHARS = 512 * 1024;
 export class OtherFilesContext extends Disposable {
   /** Document URIs, most recently active first. */
   private recent: string[] = [];
-  private readonly indexed = new Map<string, { version: number; file: IndexedFile }>();
+  private readonly indexed = new Map<string, { version: number; file: IndexedFile | undefined }>();
 
   constructor() {
     super();
@@ -25,44 +25,42 @@ export class OtherFilesContext extends Disposable {
     if (vscode.window.activeTextEditor) this.touch(vscode.window.activeTextEditor.document);
   }
 
-  /** The header for a request in `document` with `prefix` before the cursor, within `budgetTokens`. */
-  headerFor(document: vscode.TextDocument, prefix: string, budgetTokens: number, countTokens: (s: string) => number): string {
-    if (budgetTokens <= 0) return '';
-    const files = this.candidates(document).map((d) => this.indexOf(d));
-    const comment = lineCommentOf(document.languageId);
-    return snippetHeader(similarSnippets(queryOf(prefix), files, budgetTokens, countTokens, comment), comment);
-  }
-
   /**
-   * The windows of other open files most similar to the code above the cursor, whatever the prompt
-   * budget: text prompt lookup may copy from while speculating (the drafts come from it, the model
-   * still decides every token).
+   * For a request in `document` with `prefix` before the cursor: the header (snippets as comments,
+   * within `budgetTokens`) and the windows prompt lookup may copy from while speculating (the best
+   * LOOKUP_WINDOWS whatever the budget; the model still decides every token). One ranking serves
+   * both; nothing is ranked when neither is wanted.
    */
-  lookupSourcesFor(document: vscode.TextDocument, prefix: string, count = LOOKUP_WINDOWS): string[] {
-    const files = this.candidates(document).map((d) => this.indexOf(d));
-    return similarSnippets(queryOf(prefix), files, Number.MAX_SAFE_INTEGER, () => 0, '')
-      .slice(0, count)
-      .map((s) => s.text);
+  contextFor(document: vscode.TextDocument, prefix: string, budgetTokens: number, wantLookup: boolean, countTokens: (s: string) => number): { header: string; lookupSources: string[] } {
+    if (budgetTokens <= 0 && !wantLookup) return { header: '', lookupSources: [] };
+    const ranked = rankSnippets(queryOf(prefix), this.indexedCandidates(document));
+    const comment = lineCommentOf(document.languageId);
+    const header = budgetTokens > 0 ? snippetHeader(withinBudget(ranked, budgetTokens, countTokens, comment), comment) : '';
+    return { header, lookupSources: wantLookup ? ranked.slice(0, LOOKUP_WINDOWS).map((s) => s.text) : [] };
   }
 
-  private candidates(document: vscode.TextDocument): vscode.TextDocument[] {
+  /** The indexed other documents of the language, most recently active first (too large ones skipped). */
+  private indexedCandidates(document: vscode.TextDocument): IndexedFile[] {
     const open = new Map(vscode.workspace.textDocuments.map((d) => [d.uri.toString(), d]));
-    const out: vscode.TextDocument[] = [];
+    const out: IndexedFile[] = [];
     for (const uri of this.recent) {
       const d = open.get(uri);
-      if (!d || d === document || d.languageId !== document.languageId || d.getText().length > MAX_FILE_CHARS) continue;
+      if (!d || d === document || d.languageId !== document.languageId) continue;
       if (d.uri.scheme !== 'file' && d.uri.scheme !== 'untitled') continue;
-      out.push(d);
+      const file = this.indexOf(d);
+      if (file) out.push(file);
       if (out.length >= MAX_FILES) break;
     }
     return out;
   }
 
-  private indexOf(d: vscode.TextDocument): IndexedFile {
+  /** The document's windows, indexed once per version; undefined for a document over MAX_FILE_CHARS (decided at the same time). */
+  private indexOf(d: vscode.TextDocument): IndexedFile | undefined {
     const key = d.uri.toString();
     const hit = this.indexed.get(key);
     if (hit && hit.version === d.version) return hit.file;
-    const file = indexFile({ name: vscode.workspace.asRelativePath(d.uri), text: d.getText() });
+    const text = d.getText();
+    const file = text.length > MAX_FILE_CHARS ? undefined : indexFile({ name: vscode.workspace.asRelativePath(d.uri), text });
     this.indexed.set(key, { version: d.version, file });
     return file;
   }

@@ -14,12 +14,10 @@ import type { LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node
 import type { Drafter, DraftProposal } from '../../completion/speculate/drafter';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 
-/** Why `draftPath` cannot draft for `targetPath`, or undefined when it can. */
-export function draftIncompatibility(targetPath: string, draftPath: string): string | undefined {
-  let target: GgufTokenizer;
+/** Why `draftPath` cannot draft for the model whose tokenizer is `target`, or undefined when it can. */
+export function draftIncompatibility(target: GgufTokenizer, draftPath: string): string | undefined {
   let draft: GgufTokenizer;
   try {
-    target = GgufTokenizer.load(targetPath);
     draft = GgufTokenizer.load(draftPath);
   } catch (e) {
     return `its vocabulary could not be read (${e instanceof Error ? e.message : String(e)})`;
@@ -33,7 +31,6 @@ export function draftIncompatibility(targetPath: string, draftPath: string): str
     }
     return undefined;
   } finally {
-    target.dispose();
     draft.dispose();
   }
 }

@@ -8,11 +8,11 @@
 import type { LlamaContextSequence } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import { TokenscopeError } from '../../../common/errors';
 import { ByteCovers, type CoverModel } from '../../completion/heal/byteCovers';
-import { normalizedLogitsRequest } from './healSteps';
+import { tokenText } from '../../tokenizer/tokenDisplay';
+import { normalizedLogits, normalizedLogitsRequest, type NextOutput } from './healSteps';
 import type { TokenByteIndex } from '../../completion/heal/tokenByteIndex';
 
 type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
-type NextOutput = { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
 
 /** Top tokens each node reports besides the ones asked for: they stand for large candidate sets (a cut of one letter). */
 const NODE_TOP = 64;
@@ -44,13 +44,8 @@ export class SequenceCoverModel implements CoverModel {
   }
 
   tile(bytes: Uint8Array): readonly number[] | undefined {
-    let text: string;
-    try {
-      text = STRICT_UTF8.decode(bytes);
-    } catch {
-      return undefined;
-    }
-    return Array.from(this.encode(text));
+    const text = tokenText(bytes);
+    return text === undefined ? undefined : Array.from(this.encode(text));
   }
 
   async node(path: readonly number[], wanted: readonly number[], top: boolean, approximate = false): Promise<ReadonlyMap<number, number>> {
@@ -118,17 +113,12 @@ export class SequenceCoverModel implements CoverModel {
 
   /** Merges one output's log-probabilities (log-softmax over the whole vocabulary) into its node. */
   private remember(key: string, next: NextOutput): void {
-    if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
-    let max = -Infinity;
-    for (const v of next.logits.values()) max = Math.max(max, v);
-    const logZ = max + Math.log(next.totalLogitWeight);
+    const { logits, logZ } = normalizedLogits(next);
     const node = this.nodes.get(key) ?? new Map<number, number>();
-    for (const [t, l] of next.logits) node.set(t, l - logZ);
+    for (const [t, l] of logits) node.set(t, l - logZ);
     this.nodes.set(key, node);
   }
 }
-
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The bytes after the healed ones chosen by the exact next-byte distribution, greedily: while they

@@ -6,11 +6,12 @@
  */
 import type { LlamaContextSequence, Token } from 'node-llama-cpp' with { 'resolution-mode': 'import' };
 import { TokenscopeError } from '../../../common/errors';
+import { logSumExp } from '../../completion/heal/byteCovers';
 import { withoutLastSpace } from '../../completion/heal/healTail';
 import { consumeForced, type TokenByteIndex } from '../../completion/heal/tokenByteIndex';
 
 type EvalItems = Parameters<LlamaContextSequence['controlledEvaluate']>[0];
-type NextOutput = { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
+export type NextOutput = { logits?: Map<number, number>; totalLogitWeight?: number } | undefined;
 
 /** The request for the logits of `tokens` after an item (no normalizer). */
 function logitsOf(tokens: readonly number[]): object {
@@ -28,7 +29,7 @@ export function normalizedLogitsRequest(tokens: readonly number[], top = 0): obj
 }
 
 /** The filtered logits of one output, and log Z = max + log Σ exp(logit − max) over the whole vocabulary. */
-function normalizedLogits(next: NextOutput): { logits: Map<number, number>; logZ: number } {
+export function normalizedLogits(next: NextOutput): { logits: Map<number, number>; logZ: number } {
   if (!next?.logits || next.totalLogitWeight === undefined) throw new TokenscopeError('malformed', 'llama.cpp returned no logits');
   let max = -Infinity;
   for (const v of next.logits.values()) max = Math.max(max, v);
@@ -89,10 +90,14 @@ export function healingMask(index: TokenByteIndex, rest: Uint8Array): number[] {
 }
 
 /** Membership in healingMask(index, rest) without building it (for a large mask checked against the top tokens). */
-function inHealingMask(index: TokenByteIndex, rest: Uint8Array, t: number, covering: boolean): boolean {
-  if (!index.isCompatible(t, rest)) return false;
-  const n = index.bytesOf(t).length;
-  return !covering || n >= rest.length || n === withoutLastSpace(rest)?.length;
+function healingMaskMember(index: TokenByteIndex, rest: Uint8Array): (t: number) => boolean {
+  const covering = index.coveringCount(rest) > 0;
+  const splitLength = withoutLastSpace(rest)?.length;
+  return (t) => {
+    if (!index.isCompatible(t, rest)) return false;
+    const n = index.bytesOf(t).length;
+    return !covering || n >= rest.length || n === splitLength;
+  };
 }
 
 /** Up to this many candidates, their logits are asked for directly (one step, a few ms). */
@@ -103,9 +108,9 @@ async function maskedArgmax(seq: LlamaContextSequence, index: TokenByteIndex, to
   const mask = healingMask(index, rest);
   if (mask.length <= DIRECT_MASK_MAX) return argmaxOf(mask, await logitsAfter(seq, tokens, mask));
   // membership in the mask as healingMask chose it: covering tokens (and the space split) when there are any
-  const covering = index.coveringCount(rest) > 0;
+  const member = healingMaskMember(index, rest);
   const top = await topLogitsAfter(seq, tokens, TOP_FIRST);
-  for (const [t] of top) if (inHealingMask(index, rest, t, covering)) return t;
+  for (const [t] of top) if (member(t)) return t;
   // none in the top K: the next step re-evaluates only the last token, so undo it first
   const last = tokens[tokens.length - 1]!;
   await seq.eraseContextTokenRanges([{ start: seq.contextTokens.length - 1, end: seq.contextTokens.length }]);
@@ -160,13 +165,6 @@ export async function scoreContinuation(
   return { logProbs, maskLogMass };
 }
 
-function logSumExp(xs: readonly number[]): number {
-  let max = -Infinity;
-  for (const x of xs) max = Math.max(max, x);
-  let s = 0;
-  for (const x of xs) s += Math.exp(x - max);
-  return max + Math.log(s);
-}
 
 function argmaxOf(candidates: readonly number[], logits: Map<number, number>): number {
   let best = -1;

@@ -190,7 +190,7 @@ export class LocalBackend implements CompletionBackend {
       promptUsed: r.promptUsed,
       ...(r.typedBytes ? { typedBytes: r.typedBytes } : {}),
       ...(r.forced > 0 ? { healMs: r.forcedMs } : {}),
-      ...(r.speculation ? { speculation: { drafted: r.speculation.drafted, accepted: r.speculation.accepted, batches: r.speculation.batches, sources: r.speculation.sources } } : {}),
+      ...(r.speculation ? { speculation: r.speculation } : {}),
     });
   }
 

@@ -119,7 +119,7 @@ export type LocalResult =
       /** The prompt the tokens continue (after healing's cut): what "Why this suggestion" scores them against. */
       readonly promptUsed: readonly number[];
       /** Speculation: draft tokens proposed and kept, verification batches, and per token the drafter that proposed it ('target': the model's own). */
-      readonly speculation?: { readonly drafted: number; readonly accepted: number; readonly batches: number; readonly sources: readonly string[]; readonly perDrafter: Readonly<Record<string, { proposed: number; accepted: number; batches: number }>>; readonly costs: { plainMs: number; batchMs: Record<number, number> } };
+      readonly speculation?: { readonly drafted: number; readonly accepted: number; readonly batches: number; readonly sources: readonly string[] };
       /** Bytes chosen by the exact next-byte distribution (exact healing) and the engine evaluations it took. */
       readonly exactBytes?: number;
       readonly exactEvaluations?: number;

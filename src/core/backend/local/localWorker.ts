@@ -44,6 +44,8 @@ interface Healing {
   readonly isSpecial: (id: number) => boolean;
   /** llama.cpp's tokenization (exact, in JS: no native call per tiling of exact healing). */
   readonly encode: (text: string) => ArrayLike<number>;
+  /** The model's vocabulary as read from its file (a draft model's must match it). */
+  readonly tokenizer: GgufTokenizer;
 }
 /**
  * Drafters live as long as the engine: token recycling learns across requests, and each drafter's
@@ -57,8 +59,9 @@ const controllers = new Map<string, DraftController>();
 let draftModel: DraftModelDrafter | undefined;
 
 /** Loads the draft model unless its vocabulary differs from the model's (checked from the files first). */
-async function loadDraftModel(llama: Awaited<ReturnType<NodeLlamaCpp['getLlama']>>, modelPath: string, draftPath: string, contextSize: number, threads: number): Promise<DraftModelStatus> {
-  const why = draftIncompatibility(modelPath, draftPath);
+async function loadDraftModel(llama: Awaited<ReturnType<NodeLlamaCpp['getLlama']>>, draftPath: string, contextSize: number, threads: number): Promise<DraftModelStatus> {
+  // the healing vocabulary is the model's tokenizer read once (built here now instead of after loading)
+  const why = draftIncompatibility(healingVocab().tokenizer, draftPath);
   if (why) return { path: draftPath, used: false, why: `not the model's vocabulary: ${why}` };
   try {
     const m = await llama.loadModel({ modelPath: draftPath, gpuLayers: 0 });
@@ -89,7 +92,7 @@ function healingVocab(): Healing {
   if (!loadedPath) throw new TokenscopeError('model-missing', 'no model loaded');
   if (!healing) {
     const tokenizer = GgufTokenizer.load(loadedPath);
-    healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer), encode: (text) => tokenizer.encode(text) };
+    healing = { index: ggufTokenByteIndex(tokenizer), isSpecial: ggufIsSpecial(tokenizer), encode: (text) => tokenizer.encode(text), tokenizer };
   }
   return healing;
 }
@@ -130,7 +133,7 @@ async function load(modelPath: string, contextSize: number, threads: number, dra
       // built again (and the error reported) on the first healed request
     }
   }, 0);
-  const draft = draftModelPath ? await loadDraftModel(llama, modelPath, draftModelPath, context.contextSize, threads) : undefined;
+  const draft = draftModelPath ? await loadDraftModel(llama, draftModelPath, context.contextSize, threads) : undefined;
   return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0, ...(draft ? { draft } : {}) };
 }
 
@@ -323,8 +326,8 @@ async function freeGeneration(
     emit: (t) => context.emit(t),
     aborted: () => context.aborted(),
   });
-  const speculation = { drafted: s.drafted, accepted: s.accepted, batches: s.batches, sources: s.sources, perDrafter: controller.snapshot(), costs: controller.costs.snapshot() };
-  return { tokens: s.tokens, stopReason: s.stopReason, promptMs: 0, speculation };
+  const { tokens, stopReason, ...speculation } = s;
+  return { tokens, stopReason, promptMs: 0, speculation };
 }
 
 /** Evaluates the rest of the prompt, then reads the bytes after `healed` from the exact byte-level distribution. */

@@ -50,11 +50,6 @@ export class VerifyCosts {
     this.batchMs.set(k, prev === undefined ? ms : 0.8 * prev + 0.2 * ms);
   }
 
-  /** What was measured (ms): the plain step and each draft length's batch. */
-  snapshot(): { plainMs: number; batchMs: Record<number, number> } {
-    return { plainMs: this.plainMs, batchMs: Object.fromEntries(this.batchMs) };
-  }
-
   /** The cost of verifying k drafts, in plain steps. */
   steps(k: number): number {
     if (Number.isNaN(this.plainMs) || this.batchMs.size === 0) return BATCH_BASE + BATCH_PER_TOKEN * k;
