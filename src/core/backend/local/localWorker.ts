@@ -18,7 +18,8 @@ import { processParent, serveRequests, type RequestContext } from '../../../comm
 import type { DraftModelStatus, LocalRequest, LocalResult, NextToken } from './localProtocol';
 import { makeTokenBias } from './tokenBias';
 import { generateForced, scoreContinuation } from './healSteps';
-import { generateSpeculative } from './speculativeSteps';
+import { generateSpeculative, measureBatchShapes } from './speculativeSteps';
+import type { BatchShapes } from './batchShapes';
 import { DraftController } from '../../completion/speculate/draftController';
 import { PromptLookupDrafter } from '../../completion/speculate/promptLookup';
 import { TokenRecyclingDrafter } from '../../completion/speculate/tokenRecycling';
@@ -54,6 +55,10 @@ interface Healing {
 const lookup = new PromptLookupDrafter();
 const recycling = new TokenRecyclingDrafter();
 const controllers = new Map<string, DraftController>();
+/** Tokens of KV cache past the usable context, for padded verification batches. */
+const VERIFY_PAD_ROOM = 64;
+/** The loaded model's measured batch costs (measured at its first speculative request). */
+let shapes: BatchShapes | undefined;
 
 /** A draft model loaded for speculative decoding (tokenscope.model.draftPath). */
 let draftModel: DraftModelDrafter | undefined;
@@ -121,8 +126,12 @@ async function load(modelPath: string, contextSize: number, threads: number, dra
   }
   loadedPath = modelPath;
   healing = undefined;
-  context = await model.createContext({ contextSize: Math.min(contextSize, model.trainContextSize), threads, sequences: 1 });
+  const usable = Math.min(contextSize, model.trainContextSize);
+  // room past the usable context for speculation's padded verification batches (batchShapes.ts):
+  // only filler tokens, never read back and erased at once, sit at those positions
+  context = await model.createContext({ contextSize: usable + VERIFY_PAD_ROOM, threads, sequences: 1 });
   sequence = context.getSequence();
+  shapes = undefined;
   pendingNext = undefined;
   // the healing index (~0.3 s) is built while the engine is idle after loading, not on the first
   // completion that needs it; requests run one at a time, so one arriving meanwhile waits for it
@@ -133,8 +142,8 @@ async function load(modelPath: string, contextSize: number, threads: number, dra
       // built again (and the error reported) on the first healed request
     }
   }, 0);
-  const draft = draftModelPath ? await loadDraftModel(llama, draftModelPath, context.contextSize, threads) : undefined;
-  return { op: 'load', contextSize: context.contextSize, loadMs: performance.now() - t0, ...(draft ? { draft } : {}) };
+  const draft = draftModelPath ? await loadDraftModel(llama, draftModelPath, usable, threads) : undefined;
+  return { op: 'load', contextSize: usable, loadMs: performance.now() - t0, ...(draft ? { draft } : {}) };
 }
 
 function live(): { model: LlamaModel; sequence: LlamaContextSequence; lib: NodeLlamaCpp } {
@@ -254,6 +263,8 @@ async function generate(r: Request<'generate'>, context: RequestContext<number>)
   const t0 = performance.now();
   const healed = healedRequest(r);
   if (healed.forced.length > 0) context.emit(-1 - healed.forced.length);
+  // once per model, before the prompt is evaluated (it empties the cache)
+  if (r.speculate && !shapes) shapes = await measureBatchShapes(seq, healed.prompt.slice(-64), seq.context.contextSize);
   const reused = await reuse(seq, healed.prompt as Token[]);
   const steps = await forcedSteps(seq, r, healed.forced, healed.prompt.slice(reused) as Token[], context);
   // from the request's start: the first masked step evaluates the prompt too (one batch)
@@ -318,6 +329,7 @@ async function freeGeneration(
   }
   lookup.setSources(r.speculate.lookupSources ?? []);
   const controller = controllerFor(r.speculate.drafters, r.speculate.always ?? false);
+  if (shapes) controller.costs.setPrior((k) => shapes!.verifyMs(k));
   const s = await generateSpeculative(seq, history, pending, controller, {
     ...sampling,
     maxTokens,
@@ -325,6 +337,8 @@ async function freeGeneration(
     isEog: (t) => m.isEogToken(t as Token),
     emit: (t) => context.emit(t),
     aborted: () => context.aborted(),
+    ...(shapes ? { shapes } : {}),
+    contextSize: seq.context.contextSize,
   });
   const { tokens, stopReason, ...speculation } = s;
   return { tokens, stopReason, promptMs: 0, speculation };

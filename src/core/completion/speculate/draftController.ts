@@ -21,14 +21,22 @@ const INITIAL_ACCEPTANCE = 0.5;
 
 /**
  * Batch costs measured on the running model, in plain decode steps: an average of the plain step
- * and of each draft length's batch; a length not measured yet is extrapolated from the nearest
- * measured one with the default slope, and with nothing measured the defaults above are used.
+ * and of each draft length's batch. A length not measured yet comes from the engine's prior (its
+ * measured cost per batch size, batchShapes.ts, scaled by how the nearest measured length compares
+ * with it), or without one from the nearest measured length and the default slope; with nothing
+ * measured the defaults above are used.
  */
 export class VerifyCosts {
   private plainMs = NaN;
   private readonly batchMs = new Map<number, number>();
   /** Time a drafter takes to propose (ms, averaged): a draft model's own decoding is part of a batch's cost. */
   private readonly draftingMs = new Map<string, number>();
+  /** The engine's estimate of a batch verifying k drafts (ms), and of one plain step (k = 0). */
+  private prior: ((k: number) => number) | undefined;
+
+  setPrior(prior: (k: number) => number): void {
+    this.prior = prior;
+  }
 
   recordDrafting(drafter: string, ms: number): void {
     const prev = this.draftingMs.get(drafter);
@@ -38,7 +46,8 @@ export class VerifyCosts {
   /** A drafter's proposing time in plain steps (0 until a plain step is measured). */
   draftingSteps(drafter: string): number {
     const ms = this.draftingMs.get(drafter);
-    return ms === undefined || Number.isNaN(this.plainMs) ? 0 : ms / this.plainMs;
+    const plain = this.plainStepMs();
+    return ms === undefined || Number.isNaN(plain) ? 0 : ms / plain;
   }
 
   recordPlain(ms: number): void {
@@ -50,14 +59,21 @@ export class VerifyCosts {
     this.batchMs.set(k, prev === undefined ? ms : 0.8 * prev + 0.2 * ms);
   }
 
+  private plainStepMs(): number {
+    return Number.isNaN(this.plainMs) && this.prior ? this.prior(0) : this.plainMs;
+  }
+
   /** The cost of verifying k drafts, in plain steps. */
   steps(k: number): number {
-    if (Number.isNaN(this.plainMs) || this.batchMs.size === 0) return BATCH_BASE + BATCH_PER_TOKEN * k;
+    const plain = this.plainStepMs();
+    if (Number.isNaN(plain)) return BATCH_BASE + BATCH_PER_TOKEN * k;
     const exact = this.batchMs.get(k);
-    if (exact !== undefined) return exact / this.plainMs;
+    if (exact !== undefined) return exact / plain;
     let nearest = -1;
     for (const m of this.batchMs.keys()) if (nearest < 0 || Math.abs(m - k) < Math.abs(nearest - k)) nearest = m;
-    return this.batchMs.get(nearest)! / this.plainMs + BATCH_PER_TOKEN * (k - nearest);
+    if (this.prior) return (this.prior(k) * (nearest < 0 ? 1 : this.batchMs.get(nearest)! / this.prior(nearest))) / plain;
+    if (nearest < 0) return BATCH_BASE + BATCH_PER_TOKEN * k;
+    return this.batchMs.get(nearest)! / plain + BATCH_PER_TOKEN * (k - nearest);
   }
 }
 

@@ -65,6 +65,20 @@ describe('core/completion/speculate: drafters and the draft controller', () => {
     assert.ok(Math.abs(c.steps(6) - (2 + 0.45 * 2)) < 1e-9);
   });
 
+  it('verification costs follow the engine prior where a draft length is not measured yet', () => {
+    const c = new VerifyCosts();
+    // prior: plain step 2 ms, any batch of k drafts 6 + k ms (a padded batch: flat, plus outputs)
+    c.setPrior((k) => (k === 0 ? 2 : 6 + k));
+    // nothing measured: the prior's own plain step is the unit
+    assert.strictEqual(c.steps(4), 5);
+    c.recordPlain(4);
+    assert.strictEqual(c.steps(4), 2.5);
+    // a measured length scales the prior for its neighbours (measured 20 ms where the prior said 10)
+    c.recordBatch(4, 20);
+    assert.strictEqual(c.steps(4), 5);
+    assert.strictEqual(c.steps(8), (14 * 2) / 4);
+  });
+
   it('the controller drops a drafter whose drafts fail, probes it now and then, and keeps one that holds', async () => {
     const always = (tokens: number[]): Drafter => ({ name: 'fixed', propose: () => ({ tokens, confidence: 1 }) });
     const c = new DraftController([always([1, 2, 3, 4, 5, 6, 7, 8])], 8, 4);
