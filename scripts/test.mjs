@@ -2,6 +2,8 @@
 // "N passed, N failed[, N skipped]" summed over the tiers and exits non-zero on any failure or
 // harness error.
 //   --unit           only the plain-Node tier (no VS Code)
+//   --server         only the llama-server tier (a real llama-server, built once from node-llama-cpp's
+//                    llama.cpp bundle into .vscode-test/llama-server: ~10 CPU-minutes the first time)
 //   --integration    only the VS Code tier
 //   --e2e            only the end-to-end tier (npm start and the packaged .vsix, driven in Chromium)
 //   MOCHA_GREP=...   filter tests by title in every tier
@@ -13,7 +15,7 @@ import { mustRun, npx, run } from './run.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 process.chdir(root);
 const argv = process.argv.slice(2);
-const only = ['unit', 'integration', 'e2e'].find((t) => argv.includes(`--${t}`));
+const only = ['unit', 'server', 'integration', 'e2e'].find((t) => argv.includes(`--${t}`));
 const resultsDir = path.join(root, 'test-output', 'results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
@@ -42,7 +44,7 @@ async function tier(name, cmd, args, env = {}) {
 }
 
 try {
-  if (only !== 'unit') {
+  if (only !== 'unit' && only !== 'server') {
     step('harness set-up');
     await mustRun('bash', ['test/harness/setup.sh']);
   }
@@ -55,6 +57,9 @@ try {
   await mustRun(npx('eslint'), ['--max-warnings=0', '.']);
   if (!only || only === 'unit') {
     await tier('unit', 'node', ['out/test/unit/index.js']);
+  }
+  if (!only || only === 'server') {
+    await tier('server', 'node', ['out/test/server/index.js']);
   }
   if (!only || only === 'integration') {
     await tier('integration', 'node', ['scripts/runIntegration.mjs']);

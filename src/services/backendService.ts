@@ -98,6 +98,15 @@ export class BackendService extends Disposable {
     return this.backend instanceof LocalBackend ? this.backend.enginePid : undefined;
   }
 
+  /**
+   * Whether the backend heals at token level: the open backend's (detected for llama-server), or
+   * before it opens, whether it is the local engine (a remote one is healed at text level until
+   * its capabilities are known).
+   */
+  get tokenHealing(): boolean {
+    return this.backend?.capabilities.tokenHealing ?? this.settings.kind === 'local';
+  }
+
   /** The backend when it is already open (no loading). */
   get current(): CompletionBackend | undefined {
     return this.backend;

@@ -54,7 +54,7 @@ SRC="$CACHE/src-$KEY"
 if [ ! -f "$SRC/CMakeLists.txt" ]; then
   say "extracting llama.cpp source from node-llama-cpp's bundle"
   rm -rf "$SRC"
-  git clone -q "$BUNDLE" "$SRC"
+  git -c advice.detachedHead=false clone -q "$BUNDLE" "$SRC"
 fi
 JOBS="${TOKENSCOPE_BUILD_JOBS:-$(nproc)}"
 say "building llama-server (about 10 CPU-minutes, $JOBS jobs; cached in $OUT)"
@@ -62,9 +62,17 @@ say "building llama-server (about 10 CPU-minutes, $JOBS jobs; cached in $OUT)"
 cmake -S "$SRC" -B "$SRC/build" -DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF \
   -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
   -DGGML_NATIVE=ON >"$CACHE/cmake-configure.log" 2>&1 || { say "cmake configure failed: $CACHE/cmake-configure.log"; tail -20 "$CACHE/cmake-configure.log" >&2; exit 1; }
-# progress: cmake prints "[ NN%]" per compiled file; show each new tenth
-cmake --build "$SRC/build" --target llama-server -j "$JOBS" 2>&1 | tee "$CACHE/cmake-build.log" \
-  | awk '/^\[ *[0-9]+%\]/ { p = substr($0, 2, 4) + 0; if (int(p / 10) > last) { last = int(p / 10); printf "[llama-server] build %d%%\n", p > "/dev/stderr" } }'
+# progress: cmake prints "[ NN%]" per compiled file; show each new tenth (a read loop: awk would
+# buffer its input and print everything at the end)
+cmake --build "$SRC/build" --target llama-server -j "$JOBS" 2>&1 | tee "$CACHE/cmake-build.log" | {
+  last=-1
+  while IFS= read -r line; do
+    if [[ "$line" =~ ^\[\ *([0-9]+)%\] ]]; then
+      p=${BASH_REMATCH[1]}
+      if (( p / 10 > last )); then last=$(( p / 10 )); say "build $p%"; fi
+    fi
+  done
+}
 if [ "${PIPESTATUS[0]}" != 0 ] || [ ! -x "$SRC/build/bin/llama-server" ]; then
   say "build failed: $CACHE/cmake-build.log"
   tail -30 "$CACHE/cmake-build.log" >&2

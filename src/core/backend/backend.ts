@@ -18,6 +18,12 @@ export interface BackendCapabilities {
   readonly verifyDraft: boolean;
   /** The KV cache of a shared prompt prefix is reused between requests. */
   readonly prefixCache: boolean;
+  /**
+   * Token healing inside the backend: the prefix's last token cut and generation constrained to
+   * re-produce its bytes (the local engine's byte mask; llama-server's tokenizer and a grammar).
+   * Without it the pipeline heals at text level (the partial word).
+   */
+  readonly tokenHealing: boolean;
 }
 
 export interface InfillRequest {

@@ -8,16 +8,16 @@ export class Collector {
   stopped = false;
   private readonly t0 = performance.now();
 
-  constructor(private readonly req: InfillRequest) {}
+  constructor(readonly request: InfillRequest) {}
 
   /** Adds a chunk; returns true when a stop string ended the completion. */
   add(chunk: string): boolean {
     if (!chunk) return false;
     this.firstTokenMs ??= performance.now() - this.t0;
     const before = this.text.length;
-    const cut = cutAtStop(this.text + chunk, this.req.stop ?? []);
+    const cut = cutAtStop(this.text + chunk, this.request.stop ?? []);
     this.text = cut.text;
-    if (this.text.length > before) this.req.onText?.(this.text.slice(before));
+    if (this.text.length > before) this.request.onText?.(this.text.slice(before));
     this.stopped = cut.stopped;
     return cut.stopped;
   }

@@ -10,6 +10,7 @@ const CAPABILITY_TEXT: Readonly<Record<keyof BackendCapabilities, string>> = {
   logitBias: 'logit bias / token masks (constrained healing)',
   verifyDraft: 'one-batch draft verification with KV rollback (lossless speculation)',
   prefixCache: 'KV-cache reuse of a shared prefix',
+  tokenHealing: 'token healing in the backend (the cut token re-produced under a constraint)',
 };
 
 /** What each missing capability costs the user. */
@@ -18,6 +19,7 @@ const WITHOUT: Partial<Record<keyof BackendCapabilities, string>> = {
   logitBias: 'healing cannot mask tokens; it falls back to its text-level form',
   verifyDraft: 'no speculative decoding: completions arrive at plain generation speed',
   tokenPrompt: 'prompts are sent as text and tokenized by the server',
+  tokenHealing: 'a cursor inside a word is healed at text level: the partial word is cut and the suggestion must re-type it',
 };
 
 function mib(bytes: number): string {

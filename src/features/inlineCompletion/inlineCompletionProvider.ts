@@ -90,7 +90,7 @@ export class InlineCompletionProvider implements vscode.InlineCompletionItemProv
     const { header, lookupSources } = this.otherFiles.contextFor(document, cut.prefix, this.otherFilesBudget(settings), settings.speculation, count);
     const ctx = header ? { ...cut, header } : cut;
     this.status.set({ kind: 'generating' });
-    const options = { healing: settings.healing, tokenLevel: this.backend.kind === 'local', maxTokens: settings.maxTokens, speculate: settings.speculation, lookupSources };
+    const options = { healing: settings.healing, tokenLevel: this.backend.tokenHealing, maxTokens: settings.maxTokens, speculate: settings.speculation, lookupSources };
     const outcome = await this.pipeline.complete(ctx, options, signal);
     // VS Code moved on (a keystroke, the cursor): a late result must not reach the editor
     if (token.isCancellationRequested) return this.cancelled(this.requests);

@@ -37,6 +37,7 @@ const ALL: BackendCapabilities = {
   nextTokenDistribution: true,
   logitBias: true,
   verifyDraft: true,
+  tokenHealing: true,
   prefixCache: true,
 };
 
