@@ -43,18 +43,18 @@ const MAX_TOKENS = 24;
 const ALL = Number.MAX_SAFE_INTEGER;
 
 const KINDS = ['midident', 'afterspace', 'midindent', 'midoperator', 'instring', 'linestart', 'lineend'] as const;
-type Kind = (typeof KINDS)[number];
+export type Kind = (typeof KINDS)[number];
 const MODES = ['off', 'classic', 'exact'] as const;
 type Mode = (typeof MODES)[number];
 
-interface Case {
+export interface Case {
   readonly kind: Kind;
   readonly prefix: string;
   readonly middle: string;
   readonly suffix: string;
 }
 
-const WORD = /[\p{L}\p{N}_]/u;
+export const WORD = /[\p{L}\p{N}_]/u;
 const OPERATOR = /[=<>!+\-*/&|%^]/;
 
 /** The kind of cursor position `at` in `text`, or undefined when it is none of them (or ambiguous). */
@@ -79,14 +79,14 @@ function kindAt(text: string, at: number): Kind | undefined {
   return undefined;
 }
 
-function makeCases(files: readonly string[], rng: Rng): Case[] {
+export function makeCases(files: readonly string[], rng: Rng, perKind = PER_KIND): Case[] {
   const byKind = new Map<Kind, Case[]>(KINDS.map((k) => [k, []]));
-  for (let tries = 0; tries < 2_000_000 && [...byKind.values()].some((v) => v.length < PER_KIND); tries++) {
+  for (let tries = 0; tries < 2_000_000 && [...byKind.values()].some((v) => v.length < perKind); tries++) {
     const text = rng.pick(files);
     const at = 1 + rng.int(text.length - 1);
     const kind = kindAt(text, at);
     const list = kind && byKind.get(kind);
-    if (!list || list.length >= PER_KIND) continue;
+    if (!list || list.length >= perKind) continue;
     let end = text.indexOf('\n', at);
     if (end === at) end = text.indexOf('\n', at + 1);
     if (end < 0) continue;
@@ -292,11 +292,16 @@ async function debounceRows(b: LocalBackend, cases: readonly Case[], log: (l: st
   ];
 }
 
+/** The texts of the shipped model's held-out files (tools/train/results.json → heldout_files). */
+export function heldoutSources(): string[] {
+  const results = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tools', 'train', 'results.json'), 'utf8')) as { heldout_files: string[] };
+  return results.heldout_files.filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8').replace(/\r\n?/g, '\n'));
+}
+
 const suite: BenchSuite = {
   prefix: 'fim.',
   run: async (log) => {
-    const results = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'tools', 'train', 'results.json'), 'utf8')) as { heldout_files: string[] };
-    const files = results.heldout_files.filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, 'utf8').replace(/\r\n?/g, '\n'));
+    const files = heldoutSources();
     log(`${files.length} held-out files`);
     const cases = makeCases(files, new Rng(11));
     const b = await LocalBackend.open({ modelPath: SHIPPED, workerScript: WORKER, contextSize: 512 });

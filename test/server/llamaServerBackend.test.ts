@@ -140,6 +140,30 @@ describe('llama-server (real): the remote backends', function () {
   });
 });
 
+describe('llama-server (real): server-side speculation', function () {
+  it('reports the drafts of a server with a draft model, and its output is the plain server\'s', async () => {
+    const spec = await LlamaServerProcess.start({ slots: 1, extraArgs: ['-md', SHIPPED_MODEL, '--spec-type', 'draft-simple'] });
+    const plain = await LlamaServerProcess.start({ slots: 1 });
+    const a = new LlamaServerBackend({ url: spec.url, timeoutMs: 30000 });
+    const b = new LlamaServerBackend({ url: plain.url, timeoutMs: 30000 });
+    try {
+      await Promise.all([a.health(), b.health()]);
+      const req = { prefix: 'import os\nimport sys\nimport os\nimport sys\nimport os\n', suffix: '', maxTokens: 40, temperature: 0 } as const;
+      const withDrafts = await a.infill(req);
+      const without = await b.infill(req);
+      assert.ok(withDrafts.speculation && withDrafts.speculation.drafted > 0, JSON.stringify(withDrafts));
+      assert.ok(withDrafts.speculation.accepted <= withDrafts.speculation.drafted);
+      assert.strictEqual(without.speculation, undefined);
+      assert.strictEqual(withDrafts.text, without.text);
+    } finally {
+      a.dispose();
+      b.dispose();
+      await spec.kill();
+      await plain.kill();
+    }
+  });
+});
+
 describe('llama-server (real): killed mid-request and restarted', function () {
   it('the request fails with a clear error, health says down, and recovers when the server is back', async () => {
     let server = await LlamaServerProcess.start({ slots: 1 });

@@ -222,13 +222,29 @@ export class HttpResponse {
   }
 }
 
-/** Sends one request and resolves when its response headers arrive. */
+/**
+ * Sends one request and resolves when its response headers arrive. A request sent on a kept-alive
+ * socket the server closed meanwhile fails with ECONNRESET before any response: it is sent once
+ * more on a fresh connection (Node's documented remedy; nothing reached the server's handler, so
+ * a repeat is safe for any method). Measured with llama-server: its HTTP threads close idle
+ * keep-alive connections, and two editors' requests interleaved hit such a socket.
+ */
 function send(url: URL, options: HttpRequestOptions): Promise<http.IncomingMessage> {
+  return sendOnce(url, options, true).catch((e: unknown) => {
+    if (e instanceof StaleSocket) return sendOnce(url, options, false);
+    throw e;
+  });
+}
+
+/** ECONNRESET on a reused keep-alive socket before the response (see send). */
+class StaleSocket extends Error {}
+
+function sendOnce(url: URL, options: HttpRequestOptions, reuse: boolean): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const mod = url.protocol === 'https:' ? https : http;
     const body = options.body;
     const headers = { ...options.headers, ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }) };
-    const req = mod.request(url, { method: options.method ?? 'GET', headers });
+    const req = mod.request(url, { method: options.method ?? 'GET', headers, ...(reuse ? {} : { agent: false }) });
     const dog = new Watchdog(options, 'connect', url.host, (f) => req.destroy(f));
     dog.arm();
     req.on('response', (res) => {
@@ -238,7 +254,8 @@ function send(url: URL, options: HttpRequestOptions): Promise<http.IncomingMessa
     // errors after the response arrived belong to the body (chunks() sees them there)
     req.on('error', (e) => {
       dog.dispose();
-      reject(dog.classify(e));
+      if (reuse && req.reusedSocket && (e as NodeJS.ErrnoException).code === 'ECONNRESET' && !options.signal?.aborted) reject(new StaleSocket(e.message));
+      else reject(dog.classify(e));
     });
     req.end(body);
   });

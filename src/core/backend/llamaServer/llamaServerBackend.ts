@@ -83,7 +83,7 @@ export class LlamaServerBackend implements CompletionBackend {
     const t0 = performance.now();
     const h = await healer.heal(req.prefix, req.suffix, this.http(req.signal));
     if (!h) return undefined;
-    const extra = { healedBytes: Buffer.byteLength(h.removed), healMs: performance.now() - t0 };
+    const extra = { healedBytes: Buffer.byteLength(h.removed), healMs: performance.now() - t0, promptEvaluated: h.evaluated };
     const c = new Collector(req);
     // the healed tokens re-type the cut text: only what they add after it is the suggestion's
     if (c.add(h.text.slice(h.removed.length))) return c.result('stop', extra);
@@ -96,7 +96,12 @@ export class LlamaServerBackend implements CompletionBackend {
     for await (const raw of requestStream(url, body, 'sse', this.http(c.request.signal))) {
       const m = obj(raw, 'a completion chunk', url);
       if (typeof m.content === 'string' && c.add(m.content)) return c.result('stop', extra);
-      if (m.stop === true) return c.result(stopTypeOf(m), { ...extra, ...serverFigures(m) });
+      if (m.stop === true) {
+        const figures = serverFigures(m);
+        // a healed request's prompt was evaluated by its masked steps: both count
+        const evaluated = (extra.promptEvaluated ?? 0) + (figures.promptEvaluated ?? 0);
+        return c.result(stopTypeOf(m), { ...extra, ...figures, promptEvaluated: evaluated });
+      }
     }
     throw new BackendError('truncated', `${url}: the stream ended without a final message`);
   }

@@ -22,7 +22,7 @@
 import { LRUCache } from 'lru-cache';
 import { BackendError } from '../../../common/errors';
 import { requestJson, type HttpOptions } from '../http';
-import { fimIds, obj, splitAt, tokenPieces, type FimLayout, type Piece } from './serverApi';
+import { fimIds, obj, serverFigures, splitAt, tokenPieces, type FimLayout, type Piece } from './serverApi';
 
 /** Removed texts longer than this (characters) are checked for shorter tokens only up to it. */
 const MAX_HEAL_CHARS = 32;
@@ -79,6 +79,8 @@ export interface Healed {
   readonly ids: number[];
   readonly text: string;
   readonly removed: string;
+  /** Prompt tokens the masked steps' requests evaluated (the rest came from the slot's cache). */
+  readonly evaluated: number;
 }
 
 export class ServerHealer {
@@ -101,10 +103,11 @@ export class ServerHealer {
    */
   async heal(prefix: string, suffix: string, http: HttpOptions): Promise<Healed | undefined> {
     const [pre = [], suf = []] = splitAt(await tokenPieces(this.base, [prefix, this.sep, suffix], http), this.sep);
+    const counter = { evaluated: 0 };
     for (const cut of cutCandidates(pre)) {
       const prompt = fimIds(this.layout, pre.slice(0, cut.keep), suf);
-      const start = await this.healedStart(prompt, cut.removed, http);
-      if (start) return { prompt, ...start, removed: cut.removed };
+      const start = await this.healedStart(prompt, cut.removed, http, counter);
+      if (start) return { prompt, ...start, removed: cut.removed, evaluated: counter.evaluated };
     }
     return undefined;
   }
@@ -113,12 +116,12 @@ export class ServerHealer {
    * The masked steps after `prompt` (token ids): the healed tokens and their text (it starts with
    * `removed`), or undefined when the server gives no such token (the caller runs unhealed).
    */
-  async healedStart(prompt: readonly number[], removed: string, http: HttpOptions): Promise<{ ids: number[]; text: string } | undefined> {
+  async healedStart(prompt: readonly number[], removed: string, http: HttpOptions, counter = { evaluated: 0 }): Promise<{ ids: number[]; text: string } | undefined> {
     const ids: number[] = [];
     let text = '';
     for (let step = 0; step < MAX_MASKED_STEPS && text.length < removed.length; step++) {
       const rest = removed.slice(text.length);
-      const next = await this.maskedStep([...prompt, ...ids], rest, http);
+      const next = await this.maskedStep([...prompt, ...ids], rest, http, counter);
       if (!next || next.text === '' || !(next.text.startsWith(rest) || rest.startsWith(next.text))) return undefined;
       ids.push(next.id);
       text += next.text;
@@ -127,7 +130,7 @@ export class ServerHealer {
   }
 
   /** One greedy token after `prompt` starting with `rest` (or, at an indentation's end, all of it but its last space). */
-  private async maskedStep(prompt: readonly number[], rest: string, http: HttpOptions): Promise<{ id: number; text: string } | undefined> {
+  private async maskedStep(prompt: readonly number[], rest: string, http: HttpOptions, counter: { evaluated: number }): Promise<{ id: number; text: string } | undefined> {
     const url = `${this.base}/completion`;
     const banned = await this.shorterTokens(rest, http);
     const body = {
@@ -149,6 +152,7 @@ export class ServerHealer {
       throw e;
     }
     const r = obj(answer, 'completion', url);
+    counter.evaluated += serverFigures(r).promptEvaluated ?? 0;
     const id = Array.isArray(r.tokens) && typeof r.tokens[0] === 'number' ? r.tokens[0] : undefined;
     return id !== undefined && typeof r.content === 'string' ? { id, text: r.content } : undefined;
   }

@@ -203,4 +203,34 @@ describe('core/net/http: the shared HTTP stack', function () {
     while (!s.closedEarly.includes('/endless')) await sleep(10);
     assert.deepStrictEqual(s.closedEarly, ['/endless']);
   });
+
+  it('sends again on a fresh connection when a kept-alive socket was reset before any response', async () => {
+    // a raw server: the first request on a connection is answered (keep-alive), the second one on
+    // the same connection is met with a reset, as a server that closed the idle socket meanwhile
+    const net = await import('net');
+    let connections = 0;
+    const raw = net.createServer((socket) => {
+      connections++;
+      let served = 0;
+      let buf = '';
+      socket.on('data', (d) => {
+        buf += d.toString();
+        while (buf.includes('\r\n\r\n')) {
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          if (served++ === 0) socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok');
+          else socket.resetAndDestroy();
+        }
+      });
+    });
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(raw.address() as AddressInfo).port}/`;
+    try {
+      assert.strictEqual(await (await openHttp(url, { idleTimeoutMs: 5000 })).text(), 'ok');
+      // the pooled socket is reused, reset, and the request sent again on a new connection
+      assert.strictEqual(await (await openHttp(url, { idleTimeoutMs: 5000 })).text(), 'ok');
+      assert.strictEqual(connections, 2);
+    } finally {
+      await new Promise<void>((r) => raw.close(() => r()));
+    }
+  });
 });
