@@ -48,6 +48,11 @@ try {
     step('harness set-up');
     await mustRun('bash', ['test/harness/setup.sh']);
   }
+  if (only !== 'unit' && only !== 'e2e') {
+    // the llama-server tier and the VS Code tier's llama-server tests; built once (~10 CPU-minutes)
+    step('llama-server (built once from node-llama-cpp\'s llama.cpp source)');
+    await mustRun('bash', ['test/harness/llamaServer.sh']);
+  }
   step('build');
   await mustRun('node', ['esbuild.mjs']);
   step('typecheck + compile tests');

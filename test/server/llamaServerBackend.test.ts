@@ -85,8 +85,8 @@ describe('llama-server (real): the remote backends', function () {
       }
       assert.ok(healedCases >= 10, `healed ${healedCases}`);
       // two llama.cpp builds (node-llama-cpp's prebuilt, this server's native one) may break
-      // near-ties differently: all but a few must agree
-      assert.ok(same >= 22, `${same} identical of 24:\n${diffs.join('\n')}`);
+      // near-ties differently: all but one must agree (measured: 84 of 84 cases of every kind identical)
+      assert.ok(same >= 23, `${same} identical of 24:\n${diffs.join('\n')}`);
     } finally {
       local.dispose();
     }

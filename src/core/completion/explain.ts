@@ -30,7 +30,8 @@ export function explainMarkdown(s: Suggestion, tokens: readonly ExplainedToken[]
     const genMs = d.totalMs - (d.firstTokenMs ?? 0);
     lines.push(`| Time | first token ${d.firstTokenMs?.toFixed(1) ?? '–'} ms, total ${d.totalMs.toFixed(1)} ms, ${gen} tokens${gen > 1 && genMs > 0 ? ` (${((1000 * (gen - 1)) / genMs).toFixed(0)} tokens/s after the first)` : ''} |`);
     if (d.healMs !== undefined) lines.push(`| Healing steps | ${d.healMs.toFixed(1)} ms |`);
-    if (d.speculation) lines.push(`| Speculation | ${d.speculation.accepted} of ${d.speculation.drafted} drafted tokens kept, ${d.speculation.batches} verification batches |`);
+    // a remote server reports its own drafts (timings.draft_n) without batches
+    if (d.speculation) lines.push(`| Speculation | ${d.speculation.accepted} of ${d.speculation.drafted} drafted tokens kept, ${d.speculation.batches > 0 ? `${d.speculation.batches} verification batches` : "the server's own drafting"} |`);
     lines.push(`| Stopped | ${d.stopReason} |`);
   }
   if (tokens?.length) {

@@ -24,8 +24,11 @@ import { BackendError } from '../../../common/errors';
 import { requestJson, type HttpOptions } from '../http';
 import { fimIds, obj, serverFigures, splitAt, tokenPieces, type FimLayout, type Piece } from './serverApi';
 
-/** Removed texts longer than this (characters) are checked for shorter tokens only up to it. */
-const MAX_HEAL_CHARS = 32;
+/**
+ * Longest text healing cuts (characters): the longest tokens of code vocabularies (runs of spaces,
+ * dashes or `=`) are about this long; the local cut's bound is the vocabulary's longest token.
+ */
+const MAX_HEAL_CHARS = 128;
 /** Masked steps at most: the covering token, then the space an indentation's end may leave. */
 const MAX_MASKED_STEPS = 2;
 
@@ -107,7 +110,11 @@ export class ServerHealer {
     for (const cut of cutCandidates(pre)) {
       const prompt = fimIds(this.layout, pre.slice(0, cut.keep), suf);
       const start = await this.healedStart(prompt, cut.removed, http, counter);
-      if (start) return { prompt, ...start, removed: cut.removed, evaluated: counter.evaluated };
+      if (!start) continue;
+      // the model took back the very token that was cut: heal only if a longer token exists (the
+      // local cut's test, TokenByteIndex.isExtended); else the prompt stays as it was
+      if (start.text === cut.removed && !(await this.isExtended(prompt, cut.removed, start.ids[0]!, http, counter))) return undefined;
+      return { prompt, ...start, removed: cut.removed, evaluated: counter.evaluated };
     }
     return undefined;
   }
@@ -129,10 +136,16 @@ export class ServerHealer {
     return text.startsWith(removed) ? { ids, text } : undefined;
   }
 
+  /** Whether some token longer than `text` starts with it: a masked step with `text`'s own token banned too still re-types it. */
+  private async isExtended(prompt: readonly number[], text: string, own: number, http: HttpOptions, counter: { evaluated: number }): Promise<boolean> {
+    const next = await this.maskedStep(prompt, text, http, counter, [own]);
+    return next !== undefined && next.text.length > text.length && next.text.startsWith(text);
+  }
+
   /** One greedy token after `prompt` starting with `rest` (or, at an indentation's end, all of it but its last space). */
-  private async maskedStep(prompt: readonly number[], rest: string, http: HttpOptions, counter: { evaluated: number }): Promise<{ id: number; text: string } | undefined> {
+  private async maskedStep(prompt: readonly number[], rest: string, http: HttpOptions, counter: { evaluated: number }, alsoBanned: readonly number[] = []): Promise<{ id: number; text: string } | undefined> {
     const url = `${this.base}/completion`;
-    const banned = await this.shorterTokens(rest, http);
+    const banned = [...(await this.shorterTokens(rest, http)), ...alsoBanned];
     const body = {
       prompt,
       n_predict: 1,
