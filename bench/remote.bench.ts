@@ -63,15 +63,18 @@ async function qualityRows(server: LlamaServerBackend, local: LocalBackend, case
   }
   const share = (xs: readonly QualityRow[], f: (r: QualityRow) => boolean): number => xs.filter(f).length / Math.max(1, xs.length);
   const mid = rows.filter((r) => r.kind === 'midident' && r.cut);
-  const cont = (m: 'off' | 'classic') => (r: QualityRow): boolean => WORD.test(r.text[m][0] ?? '');
+  const cont = (m: 'off' | 'classic' | 'local') => (r: QualityRow): boolean => WORD.test(r.text[m][0] ?? '');
   const p4 = (m: 'off' | 'classic') => (r: QualityRow): boolean => r.middle.length >= 4 && r.text[m].slice(0, 4) === r.middle.slice(0, 4);
   const agree = share(rows, (r) => r.text.classic === r.text.local);
   const offC = share(mid, cont('off'));
   const classicC = share(mid, cont('classic'));
-  log(`mid-identifier (${mid.length} cases): continue off ${offC.toFixed(2)}, classic ${classicC.toFixed(2)}; prefix4 off ${share(rows, p4('off')).toFixed(2)}, classic ${share(rows, p4('classic')).toFixed(2)} (all ${rows.length}); classic text = local engine's in ${(agree * rows.length).toFixed(0)} of ${rows.length}`);
+  const localC = share(mid, cont('local'));
+  for (const r of rows.filter((x) => x.text.classic !== x.text.local).slice(0, 12)) log(`  differs (${r.kind}): server ${JSON.stringify(r.text.classic.slice(0, 30))} local ${JSON.stringify(r.text.local.slice(0, 30))}`);
+  log(`mid-identifier (${mid.length} cases): continue off ${offC.toFixed(2)}, classic ${classicC.toFixed(2)} (local engine ${localC.toFixed(2)}); prefix4 off ${share(rows, p4('off')).toFixed(2)}, classic ${share(rows, p4('classic')).toFixed(2)} (all ${rows.length}); classic text = local engine's in ${(agree * rows.length).toFixed(0)} of ${rows.length}`);
   const overhead = percentile(rows.map((r) => r.firstMs.classic - r.firstMs.off), 50);
   return [
     { id: 'remote.fim.midident.continue.classic', value: classicC, unit: 'share', peer: 'healing off (same run)', peerValue: offC, ratio: offC > 0 ? classicC / offC : undefined, target: '≥ 0.9', met: classicC >= 0.9, note: `${mid.length} held-out cases where the cursor cuts a word; llama-server, shipped model` },
+    { id: 'remote.fim.midident.continue.local', value: localC, unit: 'share', note: 'the local engine\'s classic healing on the same cases and prompts (same run)' },
     { id: 'remote.fim.prefix4.classic', value: share(rows, p4('classic')), unit: 'share', peer: 'healing off (same run)', peerValue: share(rows, p4('off')), note: `first 4 characters equal the true middle's, all ${rows.length} cases of every cursor kind` },
     { id: 'remote.fim.agree.local', value: agree, unit: 'share', note: 'classic healing through the server gives the local engine\'s text (same prompts, same model)' },
     { id: 'remote.fim.heal.overhead.p50', value: overhead, unit: 'ms', note: 'time to the first visible character, classic − off, paired, the prompt in the slot cache (server on 127.0.0.1)' },
