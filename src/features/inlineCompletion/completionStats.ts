@@ -38,7 +38,7 @@ export class CompletionStats {
     for (const r of rows) lines.push(`| ${r.healing} | ${r.shown} | ${r.accepted} | ${r.shown ? ((100 * r.accepted) / r.shown).toFixed(0) : '–'} % | ${r.latencyP50Ms === undefined ? '–' : `${r.latencyP50Ms.toFixed(0)} ms`} |`);
     if (rows.length === 0) lines.push('| – | 0 | 0 | – | – |');
     lines.push('', `Served from: ${Object.entries(this.sources()).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing yet'}.`);
-    lines.push('', '*token*: healed in the engine (byte mask); *text*: partial word cut (remote backends); *none*: the cursor split no token.');
+    lines.push('', '*token*: healed at token level (the local engine\'s byte mask, or llama-server\'s grammar and bans); *text*: partial word cut (Ollama, OpenAI-compatible servers); *none*: the cursor split no token.');
     return lines.join('\n');
   }
 

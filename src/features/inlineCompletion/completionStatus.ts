@@ -12,7 +12,7 @@ export type CompletionStatusState =
   | { readonly kind: 'error'; readonly message: string };
 
 const HEALING_NOTE: Record<Suggestion['healing'], string> = {
-  token: 'healed at token level (byte mask in the engine)',
+  token: 'healed at token level (the engine\'s byte mask, or llama-server\'s grammar and bans)',
   exact: 'healed at byte level (exact next-byte probabilities, then the byte mask)',
   text: 'healed at text level (this backend gives no token control)',
   none: 'no token split at the cursor',
