@@ -172,7 +172,7 @@ export class BackendService extends Disposable {
     try {
       const r = await b.infill(request);
       this.lastUse = performance.now();
-      if (this._state.kind !== 'ready') this.setState({ kind: 'ready', label: this.label(), detail: b.name });
+      if (this._state.kind !== 'ready') this.setState({ kind: 'ready', label: this.label(), detail: this.readyDetail(b) });
       return r;
     } catch (e) {
       this.fail(e);
@@ -273,7 +273,7 @@ export class BackendService extends Disposable {
       }
       this.backend = b;
       const ms = performance.now() - t0;
-      const detail = b instanceof LocalBackend ? `${b.info.architecture}, ${b.info.quantization}, context ${b.load?.contextSize ?? '?'} tokens, loaded in ${(ms / 1000).toFixed(1)} s` : b.name;
+      const detail = this.readyDetail(b, ms);
       this.log.info(`ready: ${this.describe()} (${detail})`);
       this.lastLogged = '';
       this.setState({ kind: 'ready', label: this.label(), detail });
@@ -287,6 +287,12 @@ export class BackendService extends Disposable {
       }
       throw e;
     }
+  }
+
+  /** The ready state's tooltip line: the local model's shape and load time, or the server and how it heals. */
+  private readyDetail(b: CompletionBackend, loadMs?: number): string {
+    if (b instanceof LocalBackend) return `${b.info.architecture}, ${b.info.quantization}, context ${b.load?.contextSize ?? '?'} tokens${loadMs !== undefined ? `, loaded in ${(loadMs / 1000).toFixed(1)} s` : ''}`;
+    return `${b.name} · healing ${b.capabilities.tokenHealing ? 'token-level' : 'text-level'}`;
   }
 
   private async create(s: BackendSettings, signal: AbortSignal): Promise<CompletionBackend> {
@@ -330,6 +336,7 @@ export class BackendService extends Disposable {
       b.dispose();
       throw new BackendError(h.error, h.detail);
     }
+    this.log.info(`${b.name}: ${h.detail}`);
     return b;
   }
 

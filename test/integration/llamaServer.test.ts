@@ -41,6 +41,7 @@ describe('llama-server in VS Code', function () {
     const probe = await vscode.commands.executeCommand<InfillResult>('tokenscope.testCompletion', {});
     assert.ok(probe.text.length > 0 || probe.stopReason === 'eos');
     await stateIs((s) => s.kind === 'ready', 'ready');
+    assert.match(api.internal.backendStatusBar().tooltip, /healing token-level/);
     const doc = await openUntitled({ language: 'python', content: 'import os\n\n\ndef main():\n    \n\n\nmain()\n' });
     const editor = await vscode.window.showTextDocument(doc);
     editor.selection = new vscode.Selection(4, 4, 4, 4);
