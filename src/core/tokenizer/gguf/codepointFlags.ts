@@ -1,15 +1,20 @@
+import { RANGE_FLAGS, RANGE_STARTS, WHITESPACE_CODEPOINTS } from './llamaUnicodeData';
+
 /**
  * Per-code-point category flags as llama.cpp's pre-tokenizers see them: one general category
  * (letter, number, punctuation, symbol, mark, or "other" for C*, Z* and unassigned) plus the
  * White_Space property, which is independent of the category (U+0085 is a control character
  * *and* whitespace).
  *
- * Categories come from V8's `\p{…}` property escapes (the Unicode version of the running Node),
- * so code points assigned after llama.cpp's table was generated differ (llama.cpp: undefined;
- * here: their category). Everything assigned in both agrees.
+ * Categories come from llama.cpp's own table (llamaUnicodeData.ts, generated from the
+ * src/unicode-data.cpp that node-llama-cpp ships), not from the JavaScript engine's `\p{…}`: V8
+ * follows its ICU's Unicode version, so a newer runtime classed the 9,039 code points assigned
+ * after llama.cpp's table as letters or numbers where llama.cpp has them undefined, and the same
+ * text tokenized differently under two VS Code releases (test: the full code-point sweep against
+ * llama.cpp in test/unit/core/tokenizer/gguf).
  *
- * Tables are built lazily, one 64 Ki-entry plane at a time (≈15 ms per plane, 64 KiB each): the
- * BMP on first use, astral planes only when text contains them.
+ * Tables are built lazily, one 64 Ki-entry plane at a time (a fill from ~2,300 ranges, < 1 ms per
+ * plane, 64 KiB each): the BMP on first use, astral planes only when text contains them.
  */
 
 export const LETTER = 1;
@@ -22,25 +27,43 @@ export const OTHER = 32;
 export const WHITESPACE = 64;
 
 const planes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(17);
-const CATEGORY = /(\p{L})|(\p{N})|(\p{P})|(\p{S})|(\p{M})/u;
-const WHITE_SPACE = /\p{White_Space}/u;
+const WHITESPACE_SET = new Set(WHITESPACE_CODEPOINTS);
+
+/** Our flag for llama.cpp's category bits (src/unicode.h): number, letter, accent mark, punctuation, symbol; the rest (undefined, separator, control) is OTHER. */
+function categoryOf(llamaFlags: number): number {
+  if (llamaFlags & 0x04) return LETTER;
+  if (llamaFlags & 0x02) return NUMBER;
+  if (llamaFlags & 0x20) return PUNCTUATION;
+  if (llamaFlags & 0x40) return SYMBOL;
+  if (llamaFlags & 0x10) return MARK;
+  return OTHER;
+}
 
 function buildPlane(plane: number): Uint8Array {
   const table = new Uint8Array(0x10000);
-  const base = plane << 16;
-  for (let i = 0; i < 0x10000; i++) {
-    const cp = base + i;
-    if (cp >= 0xd800 && cp <= 0xdfff) {
-      table[i] = OTHER; // surrogates never reach the tokenizer (strings are made well-formed first)
-      continue;
-    }
-    const ch = String.fromCodePoint(cp);
-    const m = CATEGORY.exec(ch);
-    let f = !m ? OTHER : m[1] ? LETTER : m[2] ? NUMBER : m[3] ? PUNCTUATION : m[4] ? SYMBOL : MARK;
-    if (WHITE_SPACE.test(ch)) f |= WHITESPACE;
-    table[i] = f;
+  const lo = plane << 16;
+  const hi = lo + 0x10000;
+  // the range holding `lo`, then every range starting inside the plane
+  let r = upperBound(RANGE_STARTS, lo) - 1;
+  for (; r < RANGE_STARTS.length && RANGE_STARTS[r]! < hi; r++) {
+    const start = Math.max(lo, RANGE_STARTS[r]!);
+    const end = Math.min(hi, RANGE_STARTS[r + 1] ?? 0x110000);
+    table.fill(categoryOf(RANGE_FLAGS[r]!), start - lo, end - lo);
   }
+  for (const cp of WHITESPACE_SET) if (cp >= lo && cp < hi) table[cp - lo]! |= WHITESPACE;
   return table;
+}
+
+/** Index of the first element greater than `x` in ascending `xs`. */
+function upperBound(xs: readonly number[], x: number): number {
+  let a = 0;
+  let b = xs.length;
+  while (a < b) {
+    const m = (a + b) >> 1;
+    if (xs[m]! <= x) a = m + 1;
+    else b = m;
+  }
+  return a;
 }
 
 /** The BMP table (built on first call). Index by UTF-16 code unit for BMP code points. */
