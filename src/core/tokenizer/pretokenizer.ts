@@ -11,6 +11,8 @@
  * within LOOKAHEAD of the window's end as unknown (and widen the window).
  */
 
+import { hasDrift, referenceClassBodies } from './unicodePinning';
+
 export type PatternName = 'o200k' | 'cl100k' | 'gpt2';
 
 /** Longest lookahead (code units past a chunk's end) any scanner or regex uses to end a chunk. */
@@ -22,28 +24,40 @@ const WS = '\\t\\n\\v\\f\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202
 // case folding, as in Rust's regex: `s` also matches U+017F LATIN SMALL LETTER LONG S.
 const CONTRACTION_I = "'(?:[sS\\u017f]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD])";
 
-/** The regexes, exactly tiktoken's patterns (its encoders/*.json `pat_str`), rewritten for V8. */
-export const PATTERN_SOURCES: Record<PatternName, string> = {
-  o200k: [
-    `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?:${CONTRACTION_I})?`,
-    `[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*(?:${CONTRACTION_I})?`,
-    `\\p{N}{1,3}`,
-    ` ?[^${WS}\\p{L}\\p{N}]+[\\r\\n/]*`,
-    `[${WS}]*[\\r\\n]+`,
-    `[${WS}]+(?![^${WS}])`,
-    `[${WS}]+`,
-  ].join('|'),
-  cl100k: [
-    CONTRACTION_I,
-    `[^\\r\\n\\p{L}\\p{N}]?\\p{L}+`,
-    `\\p{N}{1,3}`,
-    ` ?[^${WS}\\p{L}\\p{N}]+[\\r\\n]*`,
-    `[${WS}]*[\\r\\n]+`,
-    `[${WS}]+(?![^${WS}])`,
-    `[${WS}]+`,
-  ].join('|'),
-  gpt2: [`'s|'t|'re|'ve|'m|'ll|'d`, ` ?\\p{L}+`, ` ?\\p{N}+`, ` ?[^${WS}\\p{L}\\p{N}]+`, `[${WS}]+(?![^${WS}])`, `[${WS}]+`].join('|'),
-};
+type ClassBodies = Record<'L' | 'Lu' | 'Ll' | 'Lt' | 'Lm' | 'Lo' | 'M' | 'N', string>;
+
+/** The regexes, exactly tiktoken's patterns (its encoders/*.json `pat_str`), rewritten for V8, over the given classes. */
+function patternSources({ L, Lu, Ll, Lt, Lm, Lo, M, N }: ClassBodies): Record<PatternName, string> {
+  return {
+    o200k: [
+      `[^\\r\\n${L}${N}]?[${Lu}${Lt}${Lm}${Lo}${M}]*[${Ll}${Lm}${Lo}${M}]+(?:${CONTRACTION_I})?`,
+      `[^\\r\\n${L}${N}]?[${Lu}${Lt}${Lm}${Lo}${M}]+[${Ll}${Lm}${Lo}${M}]*(?:${CONTRACTION_I})?`,
+      `[${N}]{1,3}`,
+      ` ?[^${WS}${L}${N}]+[\\r\\n/]*`,
+      `[${WS}]*[\\r\\n]+`,
+      `[${WS}]+(?![^${WS}])`,
+      `[${WS}]+`,
+    ].join('|'),
+    cl100k: [
+      CONTRACTION_I,
+      `[^\\r\\n${L}${N}]?[${L}]+`,
+      `[${N}]{1,3}`,
+      ` ?[^${WS}${L}${N}]+[\\r\\n]*`,
+      `[${WS}]*[\\r\\n]+`,
+      `[${WS}]+(?![^${WS}])`,
+      `[${WS}]+`,
+    ].join('|'),
+    gpt2: [`'s|'t|'re|'ve|'m|'ll|'d`, ` ?[${L}]+`, ` ?[${N}]+`, ` ?[^${WS}${L}${N}]+`, `[${WS}]+(?![^${WS}])`, `[${WS}]+`].join('|'),
+  };
+}
+
+/** With the runtime's `\p{…}` classes: fast; exact wherever no drifted code point decides (unicodePinning.ts). */
+export const PATTERN_SOURCES: Record<PatternName, string> = patternSources({ L: '\\p{L}', Lu: '\\p{Lu}', Ll: '\\p{Ll}', Lt: '\\p{Lt}', Lm: '\\p{Lm}', Lo: '\\p{Lo}', M: '\\p{M}', N: '\\p{N}' });
+
+/** With tiktoken's Unicode version spelled out as ranges: exact everywhere, ~9× slower (built on first need). */
+function pinnedPatternSource(pattern: PatternName): string {
+  return patternSources(referenceClassBodies())[pattern];
+}
 
 // Character classes of ASCII code units.
 const UPPER = 1;
@@ -83,17 +97,28 @@ export function createPretokenizer(pattern: PatternName): Pretokenizer {
   };
 }
 
-/** The regex alone (the reference the scanners are tested against). */
+/**
+ * The regex alone (the reference the scanners are tested against): the runtime's `\p{…}` classes,
+ * and tiktoken's own Unicode version where a code point that decided the chunk drifted between the
+ * two (unicodePinning.ts).
+ */
 export function createRegexPretokenizer(pattern: PatternName): Pretokenizer {
-  const re = new RegExp(PATTERN_SOURCES[pattern], 'uy');
+  const fast = new RegExp(PATTERN_SOURCES[pattern], 'uy');
+  let pinned: RegExp | undefined;
+  const run = (re: RegExp, text: string, i: number): number => {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    // Every code point matches some alternative (the last ones cover \s, the others the rest).
+    if (!m || m[0].length === 0) throw new Error(`regex ${pattern}: no match at ${i}`);
+    return i + m[0].length;
+  };
   return {
     pattern,
     chunkEnd(text, i) {
-      re.lastIndex = i;
-      const m = re.exec(text);
-      // Every code point matches some alternative (the last ones cover \s, the others the rest).
-      if (!m || m[0].length === 0) throw new Error(`regex ${pattern}: no match at ${i}`);
-      return i + m[0].length;
+      const end = run(fast, text, i);
+      if (!hasDrift(text, i, end + LOOKAHEAD + 1)) return end;
+      pinned ??= new RegExp(pinnedPatternSource(pattern), 'uy');
+      return run(pinned, text, i);
     },
   };
 }
