@@ -4,6 +4,7 @@
 import { runTests } from '@vscode/test-electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scratchWorkspace } from './scratchWorkspace.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH || path.join(root, 'test/harness/code-shim');
@@ -12,7 +13,8 @@ try {
     vscodeExecutablePath,
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(root, 'out/test/integration/index.js'),
-    launchArgs: [path.join(root, 'test/fixtures/workspace'), '--disable-extensions'],
+    // a fresh copy of the sample workspace per run: the tests write settings and files in it
+    launchArgs: [scratchWorkspace('integration', { fresh: true }), '--disable-extensions'],
     extensionTestsEnv: { ...process.env },
   });
   process.exit(0);

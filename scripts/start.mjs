@@ -2,7 +2,9 @@
 // development extension on the sample workspace.
 //   - code-server (VS Code's server + web workbench) on 127.0.0.1; open the printed URL in a browser.
 //   - With a desktop `code` on PATH and --desktop, that is used instead.
-// Options: --port=N (default 3789, another free port if taken), --folder=/abs/path, --desktop.
+// Options: --port=N (default 3789, another free port if taken), --folder=/abs/path (default: a copy
+// of the sample workspace kept in .vscode-test/workspaces/start), --data=/abs/path (code-server's
+// user data; default .vscode-test/harness/start, kept between runs), --desktop.
 // Stops on Ctrl+C (SIGINT) or SIGTERM and takes code-server's whole process group with it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -10,11 +12,13 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mustRun } from './run.mjs';
+import { scratchWorkspace } from './scratchWorkspace.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const opt = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
-const folder = path.resolve(opt('folder') ?? path.join(root, 'test/fixtures/workspace'));
+// the sample workspace as a copy kept between runs, never the tracked fixture itself
+const folder = path.resolve(opt('folder') ?? scratchWorkspace('start', { fresh: false }));
 
 await mustRun('node', [path.join(root, 'esbuild.mjs')], { cwd: root });
 
@@ -25,8 +29,9 @@ if (process.argv.includes('--desktop')) {
 
 await mustRun('bash', [path.join(root, 'test/harness/setup.sh')]);
 const { startCodeServer, workbenchUrl, HARNESS_DIR } = require('../test/harness/codeServer.js');
-// One persistent folder: settings and open editors survive restarts of `npm start`.
-const runDir = path.join(HARNESS_DIR, 'start');
+// One persistent folder: settings and open editors survive restarts of `npm start` (the tests pass
+// their own, so they never see a developer's settings).
+const runDir = path.resolve(opt('data') ?? path.join(HARNESS_DIR, 'start'));
 mkdirSync(runDir, { recursive: true });
 const server = await startCodeServer({ runDir, port: Number(opt('port') ?? 3789) });
 const url = workbenchUrl({ authority: server.authority, folder, extensionDevelopmentPaths: [root] });

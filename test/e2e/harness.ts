@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 
@@ -18,7 +19,8 @@ interface HarnessModule {
 }
 
 export const REPO_ROOT = path.resolve(__dirname, '../../..');
-export const WORKSPACE = path.join(REPO_ROOT, 'test/fixtures/workspace');
+/** A fresh copy of the sample workspace for this run (scripts/scratchWorkspace.mjs): the tracked fixture is never opened. */
+export const WORKSPACE = execFileSync('node', [path.join(REPO_ROOT, 'scripts', 'scratchWorkspace.mjs'), 'e2e'], { encoding: 'utf8' }).trim();
 export const TEST_OUTPUT = path.join(REPO_ROOT, 'test-output');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 export const harness = require(path.join(REPO_ROOT, 'test/harness/codeServer.js')) as HarnessModule;

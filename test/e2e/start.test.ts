@@ -20,12 +20,22 @@ describe('npm start', () => {
   let browser: Browser | undefined;
   after(async () => {
     await browser?.close();
-    proc?.kill('SIGKILL');
+    // a failed test leaves `npm start` running: SIGINT lets it stop code-server's whole process
+    // group (SIGKILL would take only the launcher); SIGKILL only if it does not exit
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise<void>((r) => proc?.once('exit', () => r()));
+      proc.kill('SIGINT');
+      const late = setTimeout(() => proc?.kill('SIGKILL'), 15000);
+      await exited;
+      clearTimeout(late);
+    }
   });
 
   it('serves a VS Code whose status bar shows the token count, and stops cleanly on SIGINT', async () => {
     // Port 0: any free port, so that a developer's running `npm start` does not collide.
-    proc = spawn('node', [path.join(REPO_ROOT, 'scripts/start.mjs'), '--port=0'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
+    // its own copy of the workspace and its own user data: never a developer's `npm start` state
+    const args = [path.join(REPO_ROOT, 'scripts/start.mjs'), '--port=0', `--folder=${WORKSPACE}`, `--data=${harness.makeRunDir('e2e-start')}`];
+    proc = spawn('node', args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: false });
     let out = '';
     proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
