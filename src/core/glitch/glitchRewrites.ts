@@ -5,7 +5,7 @@ import type { GlitchIndex, GlitchInfo } from './glitchIndex';
 export interface GlitchRewrite {
   readonly title: string;
   readonly replacement: string;
-  /** Tokens before and after, each shown with visible whitespace, joined by "|". */
+  /** Tokens before and after, each shown with visible whitespace, joined by "│" (showTokens). */
   readonly before: string;
   readonly after: string;
   readonly tokensBefore: number;
@@ -19,8 +19,20 @@ interface RewriteTokenizer {
 
 const ZWSP = '\u200b';
 
+/** Invisible characters a rewrite inserts, by name (their `\\uXXXX` escape read as code in a quick-fix title). */
+const INVISIBLE_NAMES: Readonly<Record<string, string>> = { '200b': 'ZWSP', '200c': 'ZWNJ', '200d': 'ZWJ', '200e': 'LRM', '200f': 'RLM', feff: 'BOM' };
+
+/**
+ * Tokens for a quick-fix title: each with visible whitespace, separated by "│" (U+2502; an ASCII
+ * "|" ran into the bars of special-token text: `<|||end|of|text|||>`), zero-width characters named
+ * (`⟨ZWSP⟩`).
+ */
+export function showTokens(tok: Pick<RewriteTokenizer, 'tokenBytes'>, ids: ArrayLike<number>): string {
+  return Array.from(ids, (id) => visibleTokenText(tok.tokenBytes(id)).replace(/\\u(200[b-f]|feff)/g, (_, hex: string) => `⟨${INVISIBLE_NAMES[hex]}⟩`)).join('│');
+}
+
 function show(tok: RewriteTokenizer, ids: ArrayLike<number>): string {
-  return Array.from(ids, (id) => visibleTokenText(tok.tokenBytes(id))).join('|');
+  return showTokens(tok, ids);
 }
 
 /** Word boundaries inside an identifier: fooBar, HTTPServer, abc123, snake_case. */
