@@ -78,10 +78,8 @@ export class LlamaServerProcess {
 
   /** Waits for /health to answer 200 (a state, not a time: fails only if the process exits). */
   async waitHealthy(): Promise<void> {
-    let dead = false;
-    void this.exited.then(() => (dead = true));
     for (;;) {
-      if (dead) throw new Error(`llama-server exited before it was ready:\n${this.recentLog}`);
+      if (this.exitedAlready) throw new Error(`llama-server exited before it was ready:\n${this.recentLog}`);
       try {
         const r = await fetch(`${this.url}/health`);
         if (r.ok) return;
@@ -92,9 +90,13 @@ export class LlamaServerProcess {
     }
   }
 
+  private get exitedAlready(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   /** Kills the whole process group (SIGKILL: as abrupt as a crash) and waits for the exit. */
   async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    if (this.exitedAlready) return;
     try {
       process.kill(-this.child.pid!, 'SIGKILL');
     } catch {

@@ -3,8 +3,7 @@ import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillReque
 import { Collector } from './collector';
 import { FIM_TEMPLATES, fimPrompt } from './fimTemplates';
 import { requestJson, requestStream, type HttpOptions } from './http';
-import { obj } from './llamaServer/serverApi';
-import { base, NONE, type RemoteOptions } from './remoteCommon';
+import { base, NONE, obj, type RemoteOptions } from './remoteCommon';
 
 export { LlamaServerBackend } from './llamaServer/llamaServerBackend';
 export type { RemoteOptions } from './remoteCommon';

@@ -1,3 +1,4 @@
+import { BackendError } from '../../common/errors';
 import type { BackendCapabilities } from './backend';
 import type { FimFamily } from './fimTemplates';
 
@@ -31,4 +32,10 @@ export const NONE: BackendCapabilities = {
 
 export function base(url: string): string {
   return url.replace(/\/+$/, '');
+}
+
+/** `v` as a JSON object, or a BackendError 'malformed' naming what was expected. */
+export function obj(v: unknown, what: string, url: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BackendError('malformed', `${url}: expected an object for ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  return v as Record<string, unknown>;
 }

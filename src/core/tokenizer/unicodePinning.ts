@@ -15,26 +15,20 @@
  * Cost: one memoised classification per distinct non-ASCII code point (a regex test, then 1 byte
  * in a lazily allocated 64 KiB plane), a scan of the chunk's non-ASCII code units.
  */
+import { runOf } from './codepointRuns';
 import { CATEGORY_NAMES, CATEGORY_OF_RUN, CATEGORY_STARTS } from './unicodeClasses';
 
 type Category = (typeof CATEGORY_NAMES)[number];
 
-/** tiktoken's category of a code point (index into CATEGORY_NAMES): binary search over the runs. */
-export function referenceCategory(cp: number): number {
-  let a = 0;
-  let b = CATEGORY_STARTS.length;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (CATEGORY_STARTS[m]! <= cp) a = m + 1;
-    else b = m;
-  }
-  return CATEGORY_OF_RUN[a - 1]!;
+/** tiktoken's category of a code point (index into CATEGORY_NAMES). */
+function referenceCategory(cp: number): number {
+  return CATEGORY_OF_RUN[runOf(CATEGORY_STARTS, cp)]!;
 }
 
 const RUNTIME = /^(?:(\p{Lu})|(\p{Ll})|(\p{Lt})|(\p{Lm})|(\p{Lo})|(\p{M})|(\p{N}))$/u;
 
 /** The running engine's category of a code point, in the same numbering. */
-export function runtimeCategory(cp: number): number {
+function runtimeCategory(cp: number): number {
   const m = RUNTIME.exec(String.fromCodePoint(cp));
   if (!m) return 0;
   for (let g = 1; g <= 7; g++) if (m[g] !== undefined) return g;
@@ -45,7 +39,7 @@ export function runtimeCategory(cp: number): number {
 const planes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(17);
 
 /** Whether the runtime classifies `cp` differently from tiktoken (memoised). */
-export function isDrifted(cp: number): boolean {
+function isDrifted(cp: number): boolean {
   const p = cp >>> 16;
   const plane = planes[p] ?? (planes[p] = new Uint8Array(0x10000));
   let v = plane[cp & 0xffff]!;

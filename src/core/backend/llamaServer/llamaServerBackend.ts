@@ -2,8 +2,8 @@ import { BackendError } from '../../../common/errors';
 import type { BackendCapabilities, BackendHealth, CompletionBackend, InfillRequest, InfillResult } from '../backend';
 import { Collector } from '../collector';
 import { requestJson, requestStream, type HttpOptions } from '../http';
-import { base, NONE, type RemoteOptions } from '../remoteCommon';
-import { obj, readFimLayout, serverFigures, stopTypeOf, tokenPieces } from './serverApi';
+import { base, NONE, obj, type RemoteOptions } from '../remoteCommon';
+import { readFimLayout, serverFigures, stopTypeOf, tokenPieces } from './serverApi';
 import { ServerHealer } from './serverHealing';
 
 /**
@@ -74,7 +74,7 @@ export class LlamaServerBackend implements CompletionBackend {
 
   /** `/infill`, streamed: the server builds the prompt. */
   private async plainInfill(req: InfillRequest): Promise<InfillResult> {
-    const body = { input_prefix: req.prefix, input_suffix: req.suffix, n_predict: req.maxTokens, temperature: req.temperature, stream: true, cache_prompt: true, ...(req.stop?.length ? { stop: req.stop } : {}) };
+    const body = { input_prefix: req.prefix, input_suffix: req.suffix, ...streamed(req, req.maxTokens) };
     return this.stream(`${this.base}/infill`, body, new Collector(req), {});
   }
 
@@ -88,7 +88,7 @@ export class LlamaServerBackend implements CompletionBackend {
     // the healed tokens re-type the cut text: only what they add after it is the suggestion's
     if (c.add(h.text.slice(h.removed.length))) return c.result('stop', extra);
     if (req.maxTokens <= h.ids.length) return c.result('limit', extra);
-    const body = { prompt: [...h.prompt, ...h.ids], n_predict: req.maxTokens - h.ids.length, temperature: req.temperature, stream: true, cache_prompt: true, ...(req.stop?.length ? { stop: req.stop } : {}) };
+    const body = { prompt: [...h.prompt, ...h.ids], ...streamed(req, req.maxTokens - h.ids.length) };
     return this.stream(`${this.base}/completion`, body, c, extra);
   }
 
@@ -99,8 +99,8 @@ export class LlamaServerBackend implements CompletionBackend {
       if (m.stop === true) {
         const figures = serverFigures(m);
         // a healed request's prompt was evaluated by its masked steps: both count
-        const evaluated = (extra.promptEvaluated ?? 0) + (figures.promptEvaluated ?? 0);
-        return c.result(stopTypeOf(m), { ...extra, ...figures, promptEvaluated: evaluated });
+        const evaluated = extra.promptEvaluated === undefined ? figures.promptEvaluated : extra.promptEvaluated + (figures.promptEvaluated ?? 0);
+        return c.result(stopTypeOf(m), { ...extra, ...figures, ...(evaluated !== undefined ? { promptEvaluated: evaluated } : {}) });
       }
     }
     throw new BackendError('truncated', `${url}: the stream ended without a final message`);
@@ -146,4 +146,9 @@ export class LlamaServerBackend implements CompletionBackend {
   dispose(): void {
     // stateless client
   }
+}
+
+/** The generation fields of a streamed request: greedy or sampled as asked, the slot's cache kept. */
+function streamed(req: InfillRequest, nPredict: number): Record<string, unknown> {
+  return { n_predict: nPredict, temperature: req.temperature, stream: true, cache_prompt: true, ...(req.stop?.length ? { stop: req.stop } : {}) };
 }

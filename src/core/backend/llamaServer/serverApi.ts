@@ -6,11 +6,8 @@
 import { BackendError } from '../../../common/errors';
 import type { InfillResult, StopReason } from '../backend';
 import { requestJson, type HttpOptions } from '../http';
+import { obj } from '../remoteCommon';
 
-export function obj(v: unknown, what: string, url: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BackendError('malformed', `${url}: expected an object for ${what}, got ${JSON.stringify(v)?.slice(0, 80)}`);
-  return v as Record<string, unknown>;
-}
 
 export interface Piece {
   readonly id: number;

@@ -22,7 +22,9 @@
 import { LRUCache } from 'lru-cache';
 import { BackendError } from '../../../common/errors';
 import { requestJson, type HttpOptions } from '../http';
-import { fimIds, obj, serverFigures, splitAt, tokenPieces, type FimLayout, type Piece } from './serverApi';
+import { withoutLastSpace } from '../../completion/heal/healTail';
+import { obj } from '../remoteCommon';
+import { fimIds, serverFigures, splitAt, tokenPieces, type FimLayout, type Piece } from './serverApi';
 
 /**
  * Longest text healing cuts (characters): the longest tokens of code vocabularies (runs of spaces,
@@ -61,9 +63,10 @@ export function cutCandidates(prefixPieces: readonly Piece[]): { keep: number; r
   return out;
 }
 
-/** The text without its last space when it ends in a whitespace run (healTail.withoutLastSpace, on text). */
+/** The text without its last space when it ends in a whitespace run: healTail.withoutLastSpace on the text's bytes. */
 export function withoutLastSpaceText(text: string): string | undefined {
-  return /[ \t\n\r][ \t]$/.test(text) ? text.slice(0, -1) : undefined;
+  const kept = withoutLastSpace(new TextEncoder().encode(text));
+  return kept && new TextDecoder().decode(kept);
 }
 
 /**
@@ -89,14 +92,12 @@ export interface Healed {
 export class ServerHealer {
   /** shorterTokens' answers: the same cut recurs while the user types a word. */
   private readonly shorter = new LRUCache<string, number[]>({ max: 256 });
-  private readonly sep: number;
 
   constructor(
     private readonly base: string,
+    /** The FIM layout; its `sep` (end of text) separates texts tokenized in one request. */
     private readonly layout: FimLayout,
-  ) {
-    this.sep = layout.sep;
-  }
+  ) {}
 
   /**
    * Heals a FIM request: the prefix and suffix tokenized by the server (one request), then the cut
@@ -105,7 +106,7 @@ export class ServerHealer {
    * when no cut heals (the caller runs unhealed).
    */
   async heal(prefix: string, suffix: string, http: HttpOptions): Promise<Healed | undefined> {
-    const [pre = [], suf = []] = splitAt(await tokenPieces(this.base, [prefix, this.sep, suffix], http), this.sep);
+    const [pre = [], suf = []] = splitAt(await tokenPieces(this.base, [prefix, this.layout.sep, suffix], http), this.layout.sep);
     const counter = { evaluated: 0 };
     for (const cut of cutCandidates(pre)) {
       const prompt = fimIds(this.layout, pre.slice(0, cut.keep), suf);
@@ -123,7 +124,7 @@ export class ServerHealer {
    * The masked steps after `prompt` (token ids): the healed tokens and their text (it starts with
    * `removed`), or undefined when the server gives no such token (the caller runs unhealed).
    */
-  async healedStart(prompt: readonly number[], removed: string, http: HttpOptions, counter = { evaluated: 0 }): Promise<{ ids: number[]; text: string } | undefined> {
+  private async healedStart(prompt: readonly number[], removed: string, http: HttpOptions, counter: { evaluated: number }): Promise<{ ids: number[]; text: string } | undefined> {
     const ids: number[] = [];
     let text = '';
     for (let step = 0; step < MAX_MASKED_STEPS && text.length < removed.length; step++) {
@@ -183,7 +184,7 @@ export class ServerHealer {
     const prefixes = chars.slice(1, MAX_HEAL_CHARS).map((_, i) => chars.slice(0, i + 1).join('')).filter((p) => p !== keep);
     const out: number[] = [];
     if (prefixes.length > 0) {
-      const runs = splitAt(await tokenPieces(this.base, prefixes.flatMap((p) => [p, this.sep]), http), this.sep);
+      const runs = splitAt(await tokenPieces(this.base, prefixes.flatMap((p) => [p, this.layout.sep]), http), this.layout.sep);
       prefixes.forEach((p, i) => {
         const run = runs[i];
         if (run?.length === 1 && run[0]!.text === p) out.push(run[0]!.id);

@@ -21,8 +21,6 @@ export const MEASURED_BATCH_SIZES = [1, 4, 8, 16, 32, 64, 128] as const;
 export interface BatchShapes {
   /** The batch size to decode `need` tokens in (≥ need; need itself when padding does not pay). */
   padTo(need: number): number;
-  /** Measured cost of a batch of n tokens, ms (interpolated between measured sizes). */
-  costMs(n: number): number;
   /**
    * Estimated cost of verifying k drafts after one pending token (ms): the padded batch plus one
    * sampled output per position; k = 0 is one plain decode step.
@@ -31,7 +29,7 @@ export interface BatchShapes {
 }
 
 /** The identity plan (nothing measured, or padding never pays). */
-export const UNPADDED: BatchShapes = { padTo: (need) => need, costMs: () => NaN, verifyMs: () => NaN };
+export const UNPADDED: BatchShapes = { padTo: (need) => need, verifyMs: () => NaN };
 
 /**
  * A plan from measured costs (ms per batch, by size, without outputs) and the cost of one sampled
@@ -42,9 +40,9 @@ export const UNPADDED: BatchShapes = { padTo: (need) => need, costMs: () => NaN,
 export function planBatchShapes(costs: ReadonlyMap<number, number>, outputMs: number, margin = 0.15): BatchShapes {
   const sizes = [...costs.keys()].sort((a, b) => a - b);
   if (sizes.length === 0) return UNPADDED;
+  /** Measured cost of a batch of n tokens, ms (interpolated between measured sizes). */
   const costMs = (n: number): number => interpolate(sizes, costs, n);
   return {
-    costMs,
     verifyMs(k: number): number {
       return costMs(this.padTo(k + 1)) + (k + 1) * outputMs;
     },

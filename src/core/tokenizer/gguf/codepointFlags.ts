@@ -1,3 +1,4 @@
+import { runOf } from '../codepointRuns';
 import { RANGE_FLAGS, RANGE_STARTS, WHITESPACE_CODEPOINTS } from './llamaUnicodeData';
 
 /**
@@ -27,7 +28,6 @@ export const OTHER = 32;
 export const WHITESPACE = 64;
 
 const planes: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(17);
-const WHITESPACE_SET = new Set(WHITESPACE_CODEPOINTS);
 
 /** Our flag for llama.cpp's category bits (src/unicode.h): number, letter, accent mark, punctuation, symbol; the rest (undefined, separator, control) is OTHER. */
 function categoryOf(llamaFlags: number): number {
@@ -44,26 +44,14 @@ function buildPlane(plane: number): Uint8Array {
   const lo = plane << 16;
   const hi = lo + 0x10000;
   // the range holding `lo`, then every range starting inside the plane
-  let r = upperBound(RANGE_STARTS, lo) - 1;
+  let r = runOf(RANGE_STARTS, lo);
   for (; r < RANGE_STARTS.length && RANGE_STARTS[r]! < hi; r++) {
     const start = Math.max(lo, RANGE_STARTS[r]!);
     const end = Math.min(hi, RANGE_STARTS[r + 1] ?? 0x110000);
     table.fill(categoryOf(RANGE_FLAGS[r]!), start - lo, end - lo);
   }
-  for (const cp of WHITESPACE_SET) if (cp >= lo && cp < hi) table[cp - lo]! |= WHITESPACE;
+  for (const cp of WHITESPACE_CODEPOINTS) if (cp >= lo && cp < hi) table[cp - lo]! |= WHITESPACE;
   return table;
-}
-
-/** Index of the first element greater than `x` in ascending `xs`. */
-function upperBound(xs: readonly number[], x: number): number {
-  let a = 0;
-  let b = xs.length;
-  while (a < b) {
-    const m = (a + b) >> 1;
-    if (xs[m]! <= x) a = m + 1;
-    else b = m;
-  }
-  return a;
 }
 
 /** The BMP table (built on first call). Index by UTF-16 code unit for BMP code points. */

@@ -1,6 +1,7 @@
 import * as assert from 'assert';
 import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
 import { jsCorpus, multilingualCorpus, proseCorpus, pythonCorpus, type CorpusFile } from '../../../corpus';
+import { sameIds } from '../codePointSweep';
 import { PIECES, Rng } from '../tokenizer/random';
 import { SUPPORTED_WITHOUT_VECTORS, SUPPORTED_WITH_VECTORS, ensureVocabs, loadLlamaCppVocab, vocabPath } from './vocabFixtures';
 
@@ -47,12 +48,6 @@ function longWords(seed: number, count: number): string[] {
     out.push(s);
   }
   return out;
-}
-
-function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Where two id lists diverge, with the text around that point. */
