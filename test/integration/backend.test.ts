@@ -20,7 +20,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import type { BackendState } from '../../src/services/backendService';
 import { closedPort, startFakeServer } from '../support/fakeServers';
 import { ensureVocabs, vocabPath } from '../unit/core/gguf/vocabFixtures';
-import { activateExtension, waitFor, openUntitled } from './helpers';
+import { activateExtension, waitFor, openUntitled, removeScratchDir } from './helpers';
 
 /**
  * The error's stable code. The extension runs from its esbuild bundle and this test from tsc's
@@ -57,7 +57,7 @@ describe('completion backend', function () {
     for (const k of ['completion.backend', 'model.path', 'server.url', 'server.model', 'server.timeoutMs', 'model.keepLoadedMinutes']) await set(k, undefined);
     await vscode.commands.executeCommand('tokenscope.retryBackend');
   });
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  after(() => removeScratchDir(tmp));
 
   it('starts idle with the shipped model, loads it on first use, and shows its metadata', async () => {
     await stateIs(api, (s) => s.kind === 'idle' || s.kind === 'ready', 'idle or ready');

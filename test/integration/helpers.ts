@@ -59,6 +59,20 @@ export async function screenshot(name: string): Promise<string | undefined> {
   return file;
 }
 
+/**
+ * Removes a scratch directory a test wrote. VS Code can still be writing beside a file it just
+ * closed (the 3 MB test saw ENOTEMPTY in CI: an entry appeared while rmSync recursed), so removal
+ * retries, and a directory that still resists is left to the harness, which deletes its run
+ * directory: cleaning up is not what the test asserts.
+ */
+export function removeScratchDir(dir: string): void {
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+  } catch (err) {
+    console.warn(`[cleanup] left ${dir}: ${(err as Error).message}`);
+  }
+}
+
 export async function closeAllEditors(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }

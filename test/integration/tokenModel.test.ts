@@ -6,7 +6,7 @@ import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
 import type { VerifyResult } from '../../src/features/tokenCount/verifyWithTiktokenCommand';
 import type { TokenscopeApi } from '../../src/extension';
-import { activateExtension, closeAllEditors, waitFor, openUntitled, closeActive } from './helpers';
+import { activateExtension, closeAllEditors, waitFor, openUntitled, closeActive, removeScratchDir } from './helpers';
 
 // The oracle: tiktoken itself, in the test, independent of the extension.
 const oracle = get_encoding('o200k_base');
@@ -125,7 +125,7 @@ describe('incremental token model in the editor', () => {
     } finally {
       // a failure here must not leave a 3 MB editor open for the tests after it
       await closeActive(doc);
-      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      removeScratchDir(path.dirname(file));
     }
   });
 
