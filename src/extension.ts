@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { withComponent } from './common/logger';
+import { ErrorCountingLogger, withComponent } from './common/logger';
 import { Configuration } from './configuration';
 import type { ModelCandidate } from './core/glitch/glitchIndex';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
@@ -50,6 +50,8 @@ export interface TokenscopeApi {
     enginePid(): number | undefined;
     modelCandidates(): readonly ModelCandidate[];
     inlineCompletion(): inlineCompletion.InlineCompletionApi;
+    /** Error-level lines Tokenscope has logged since activation, and the last one. */
+    loggedErrors(): { readonly count: number; readonly last: string | undefined };
   };
 }
 
@@ -60,7 +62,7 @@ export interface TokenscopeApi {
  */
 export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const channel = vscode.window.createOutputChannel('Tokenscope', { log: true });
-  const logger = channel;
+  const logger = new ErrorCountingLogger(channel);
   const own = <T extends vscode.Disposable>(d: T): T => (context.subscriptions.push(d), d);
   own(channel);
 
@@ -106,6 +108,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       enginePid: () => backend.enginePid,
       modelCandidates: () => glitchIndexes.modelCandidates,
       inlineCompletion: () => completions.api,
+      loggedErrors: () => logger.errors,
     },
   };
 }

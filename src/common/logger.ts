@@ -43,3 +43,34 @@ export class MemoryLogger implements ILogger {
     this.lines.push({ level: 'error', message: typeof m === 'string' ? m : m.message });
   }
 }
+
+/**
+ * Passes every line on to `inner` and counts the error-level ones with their last message: the
+ * integration suites assert that hostile input and injected faults log no error they did not expect
+ * (an exception that escaped a handler ends up here or in VS Code's log, never silently).
+ */
+export class ErrorCountingLogger implements ILogger {
+  private count = 0;
+  private lastMessage: string | undefined;
+  constructor(private readonly inner: ILogger) {}
+  get errors(): { readonly count: number; readonly last: string | undefined } {
+    return { count: this.count, last: this.lastMessage };
+  }
+  trace(m: string, ...a: unknown[]): void {
+    this.inner.trace(m, ...a);
+  }
+  debug(m: string, ...a: unknown[]): void {
+    this.inner.debug(m, ...a);
+  }
+  info(m: string, ...a: unknown[]): void {
+    this.inner.info(m, ...a);
+  }
+  warn(m: string, ...a: unknown[]): void {
+    this.inner.warn(m, ...a);
+  }
+  error(m: string | Error, ...a: unknown[]): void {
+    this.count++;
+    this.lastMessage = typeof m === 'string' ? m : m.message;
+    this.inner.error(m, ...a);
+  }
+}

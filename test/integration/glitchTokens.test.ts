@@ -120,6 +120,23 @@ describe('glitch tokens', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('marks at most 1,000 findings of a document and says how many more there are; an edit storm publishes once per task', async () => {
+    const doc = await openUntitled({ language: 'plaintext', content: 'say <|endoftext|> here\n'.repeat(1500) });
+    const editor = await vscode.window.showTextDocument(doc);
+    await findingsOf(api, doc, (x) => x.length === 1500);
+    const marked = await waitFor('1,001 diagnostics', () => (mine(doc).length === 1001 ? mine(doc) : undefined));
+    assert.match(marked[1000]!.message, /^500 more glitch-token findings from here on are not marked/);
+    assert.strictEqual(marked[1000]!.range.start.line, 1000, 'the summary sits on the first finding left out');
+    for (let i = 0; i < 30; i++) assert.ok(await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'x <|endoftext|>\n')));
+    await findingsOf(api, doc, (x) => x.length === 1530 && x[0]!.start === 2);
+    await waitFor('the summary follows', () => (mine(doc)[1000]?.message.startsWith('530 more') ? true : undefined));
+    // 20 undos sent in one burst (VS Code delivers several in one task): the findings follow all of them
+    await Promise.all(Array.from({ length: 20 }, () => vscode.commands.executeCommand('undo')));
+    await findingsOf(api, doc, (x) => x.length === 1510 && x[0]!.start === 2);
+    await waitFor('the summary follows the undos', () => (mine(doc)[1000]?.message.startsWith('510 more') ? true : undefined));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
   it('leaves special tokens alone in prompt files', async () => {
     const doc = await openUntitled({ language: 'tokenscope-prompt', content: '<|im_start|>user\nhi<|im_end|><|endoftext|>\n' });
     await vscode.window.showTextDocument(doc);

@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
+import { threadCpuMs } from '../../src/common/threadCpu';
+import type { InlineCompletionProvider } from '../../src/features/inlineCompletion/inlineCompletionProvider';
 
 export const EXTENSION_ID = 'tokenscope.tokenscope';
 /** Repository root (this file runs from out/test/integration). */
@@ -87,8 +89,16 @@ export async function closeAllEditors(): Promise<void> {
 export async function openUntitled(options: { language?: string; content: string }): Promise<vscode.TextDocument> {
   for (let attempt = 0; ; attempt++) {
     const doc = await vscode.workspace.openTextDocument(options);
-    if (doc.getText() === options.content || attempt === 5) return doc;
-    console.log(`[helpers] ${doc.uri.toString()} came back with ${doc.getText().length} characters of an older document: reverting it`);
+    // VS Code gives a new document one kind of line end (the first it finds) and turns lone
+    // surrogates into U+FFFD: compare as it would store the content
+    const stored = (t: string): string => t.replace(/\r\n?/g, '\n').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+    if (stored(doc.getText()) === stored(options.content)) return doc;
+    if (attempt === 5) throw new Error(`${doc.uri.toString()} still holds ${doc.getText().length} characters of an older document after ${attempt} reverts`);
+    const got = doc.getText();
+    let at = 0;
+    while (at < got.length && got[at] === options.content[at]) at++;
+    const around = (t: string): string => JSON.stringify(t.slice(Math.max(0, at - 5), at + 5));
+    console.log(`[helpers] ${doc.uri.toString()} came back with ${got.length} characters (not ${options.content.length}), first difference at ${at}: ${around(got)} for ${around(options.content)}: reverting it`);
     await vscode.window.showTextDocument(doc);
     await closeActive(doc);
   }
@@ -102,4 +112,102 @@ export async function closeActive(doc?: vscode.TextDocument): Promise<void> {
   const active = doc ?? vscode.window.activeTextEditor?.document;
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   if (active?.isUntitled) await waitFor(`${active.uri.toString()} closed`, () => (active.isClosed ? true : undefined));
+}
+
+export type InlineOutcome = NonNullable<InlineCompletionProvider['last']>;
+
+/**
+ * Asks VS Code for inline suggestions (the command behind Alt+\\) until `accept` takes the
+ * provider's answer for the document's current version. VS Code cancels a request that is
+ * overtaken (e.g. by the first load of the model), so the trigger is repeated while waiting.
+ */
+export async function inlineAnswer<T>(api: TokenscopeApi, what: string, doc: vscode.TextDocument, accept: (o: InlineOutcome) => T | undefined): Promise<T> {
+  const lastOutcome = (): InlineCompletionProvider['last'] => api.internal.inlineCompletion().provider.last;
+  let last = 0;
+  return waitFor(what, () => {
+    const o = lastOutcome();
+    const taken = o?.document === doc && o.version === doc.version ? accept(o) : undefined;
+    if (taken !== undefined) return taken;
+    if (Date.now() - last > 3000) {
+      last = Date.now();
+      // rejects when the editor closes first (VS Code: "Model is disposed!"); nobody waits for it
+      vscode.commands.executeCommand('editor.action.inlineSuggest.trigger').then(undefined, () => undefined);
+    }
+    return undefined;
+  }, 60000).catch((e: Error) => {
+    throw new Error(`${e.message}; last outcome ${JSON.stringify({ ...lastOutcome(), document: undefined })}, doc v${doc.version}, status ${JSON.stringify(api.internal.inlineCompletion().status.state)}`);
+  });
+}
+
+/**
+ * The longest task on the extension host's thread while it runs: a 5 ms timer notes the longest
+ * gap between its ticks, in wall time and in the thread's CPU time. Everything on the thread counts
+ * (VS Code's own work and other extensions' as well as Tokenscope's), so tests report it and
+ * benchmarks hold it to a limit (a test waits for states, not for times). The CPU figure is the
+ * task itself: on 2 cores shared with the renderer a wall gap is mostly the OS running other
+ * processes (a 550 ms gap held 52 ms of host CPU). Thread CPU time needs Node ≥ 23.9 (VS Code's
+ * host has it) and is counted in scheduler ticks of ~4 ms.
+ */
+export class HostTaskProbe {
+  private longestWall = 0;
+  private longestCpu = 0;
+  private longestIn = '';
+  private phaseName = '';
+  private ticks = 0;
+  private last = performance.now();
+  private lastCpu = threadCpuMs() ?? 0;
+  private readonly timer = setInterval(() => {
+    const now = performance.now();
+    const cpu = threadCpuMs() ?? 0;
+    this.longestWall = Math.max(this.longestWall, now - this.last - 5);
+    if (cpu - this.lastCpu > this.longestCpu) {
+      this.longestCpu = cpu - this.lastCpu;
+      this.longestIn = this.phaseName;
+    }
+    this.last = now;
+    this.lastCpu = cpu;
+    this.ticks++;
+  }, 5);
+  /** Names what the test does from now on; the longest task is reported with the phase it fell in. */
+  phase(name: string): void {
+    this.phaseName = name;
+  }
+  /** Runs the test's own synchronous work (e.g. an oracle re-encode) outside the measurement. */
+  untimed<T>(work: () => T): T {
+    try {
+      return work();
+    } finally {
+      this.last = performance.now();
+      this.lastCpu = threadCpuMs() ?? 0;
+    }
+  }
+  /** `cpuMs`: the longest task in thread CPU time (undefined where the runtime cannot tell); `wallMs`: the longest gap. */
+  stop(): { readonly cpuMs: number | undefined; readonly wallMs: number; readonly phase: string; readonly ticks: number } {
+    clearInterval(this.timer);
+    return { cpuMs: threadCpuMs() === undefined ? undefined : this.longestCpu, wallMs: Math.max(0, this.longestWall), phase: this.longestIn, ticks: this.ticks };
+  }
+}
+
+/**
+ * With $TOKENSCOPE_HOST_PROFILE set to a directory, records a CPU profile of the extension host
+ * until the returned function is called and writes `<name>.cpuprofile` there (open it in Chrome's
+ * DevTools): how a long host task found by HostTaskProbe is attributed. Without it, does nothing.
+ */
+export async function hostProfile(name: string): Promise<() => Promise<void>> {
+  const dir = process.env.TOKENSCOPE_HOST_PROFILE;
+  if (!dir) return () => Promise.resolve();
+  const inspector = await import('inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 500 });
+  await post('Profiler.start');
+  return async () => {
+    const r = (await post('Profiler.stop')) as { profile: unknown };
+    session.disconnect();
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(r.profile));
+  };
 }

@@ -7,9 +7,8 @@ import * as assert from 'assert';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import type { Suggestion } from '../../src/core/completion/types';
-import type { InlineCompletionProvider } from '../../src/features/inlineCompletion/inlineCompletionProvider';
 import { closedPort } from '../support/fakeServers';
-import { activateExtension, closeActive, closeAllEditors, openUntitled, screenshot, waitFor } from './helpers';
+import { activateExtension, closeActive, closeAllEditors, inlineAnswer, openUntitled, screenshot, waitFor, type InlineOutcome } from './helpers';
 
 const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
 const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
@@ -35,29 +34,8 @@ describe('inline completions', function () {
     await closeAllEditors();
   });
 
-  type Outcome = NonNullable<ReturnType<typeof lastOutcome>>;
-  const lastOutcome = (): InlineCompletionProvider['last'] => api.internal.inlineCompletion().provider.last;
-
-  /**
-   * Asks VS Code for inline suggestions (the command behind Alt+\\) until `accept` takes the
-   * provider's answer for the document's current version. VS Code cancels a request that is
-   * overtaken (e.g. by the first load of the model), so the trigger is repeated while waiting.
-   */
-  async function answer<T>(what: string, doc: vscode.TextDocument, accept: (o: Outcome) => T | undefined): Promise<T> {
-    let last = 0;
-    return waitFor(what, () => {
-      const o = lastOutcome();
-      const taken = o?.document === doc && o.version === doc.version ? accept(o) : undefined;
-      if (taken !== undefined) return taken;
-      if (Date.now() - last > 3000) {
-        last = Date.now();
-        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-      }
-      return undefined;
-    }, 60000).catch((e: Error) => {
-      throw new Error(`${e.message}; last outcome ${JSON.stringify({ ...lastOutcome(), document: undefined })}, doc v${doc.version}, status ${JSON.stringify(api.internal.inlineCompletion().status.state)}`);
-    });
-  }
+  type Outcome = InlineOutcome;
+  const answer = <T>(what: string, doc: vscode.TextDocument, accept: (o: Outcome) => T | undefined): Promise<T> => inlineAnswer(api, what, doc, accept);
 
   /** A suggestion for the document's current version. */
   function suggest(doc: vscode.TextDocument): Promise<Suggestion> {

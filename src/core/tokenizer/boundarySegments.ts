@@ -41,9 +41,11 @@ export function boundarySegments(spans: SpanList, paletteSize: number, text: str
     const own1 = Math.min(end, nextStart);
     if (own1 > own0) bySlot[spans.indexes[i]! % paletteSize]!.push(own0, own1);
     if (nextStart < end) {
-      // shared by this token and the next (maybe more): extend the previous shared range
+      // shared by this token and the next (maybe more): extend the previous shared range when they
+      // overlap (one character cut twice); adjacent shared characters stay two ranges, so the
+      // boundary between them - a token's start, or a token covering both - stays where it is
       const m = split.length;
-      if (m > 0 && split[m - 1]! >= nextStart) split[m - 1] = Math.max(split[m - 1]!, end);
+      if (m > 0 && split[m - 1]! > nextStart) split[m - 1] = Math.max(split[m - 1]!, end);
       else split.push(nextStart, end);
     }
   }

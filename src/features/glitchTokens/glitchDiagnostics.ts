@@ -25,10 +25,23 @@ interface Tracked {
    * DiagnosticCollection.set: that call ships every diagnostic of the document to the renderer,
    * which re-renders its markers: the bulk of an update's cost (benchmark glitch.diagnostics.*).
    */
-  shape?: string;
+  shape?: number[];
   /** The next slice of the first scan, while it is incomplete. */
   nextSlice?: NodeJS.Immediate;
+  /** The publish that follows the edits of this task (see onEdit). */
+  pendingPublish?: NodeJS.Immediate;
+  /** Tracker time of the edits since the last publish (wall, thread CPU; ms), for lastUpdate. */
+  editMs: number;
+  editCpuMs: number | undefined;
 }
+
+/**
+ * At most this many diagnostics per document; the rest are summed up in one more, and the Glitch
+ * Token Report lists them all. Publishing costs ~0.1 ms per finding on the host thread (position
+ * mapping, the shape compare, shipping to the renderer): a 10,000-line paste of special-token text
+ * stalled the host 1.2 s before the cap (hostile documents suite).
+ */
+const MAX_DIAGNOSTICS = 1000;
 
 /**
  * The first scan runs in slices of SCAN_SLICE_CHARS UTF-16 units (about 1–3 ms each, see
@@ -82,14 +95,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     this._register(
       models.onDidEdit((e) => {
         const t = this.tracked.get(e.document.uri.toString());
-        if (!t || t.model !== e.model) return;
-        const t0 = performance.now();
-        const c0 = threadCpuMs();
-        t.tracker.applyEdits(e.edits);
-        if (!t.tracker.complete) return; // the scan publishes when it finishes
-        this.publish(t);
-        const c1 = threadCpuMs();
-        this.lastUpdate = { version: e.document.version, ms: performance.now() - t0, cpuMs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 };
+        if (t && t.model === e.model) this.onEdit(t, e.edits);
       }),
     );
     // After onDidEdit: a rebuilt model (new object), a first model, or a model that became ready.
@@ -116,7 +122,35 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private untrack(key: string): boolean {
     const t = this.tracked.get(key);
     if (t?.nextSlice) clearImmediate(t.nextSlice);
+    if (t?.pendingPublish) clearImmediate(t.pendingPublish);
     return this.tracked.delete(key);
+  }
+
+  /**
+   * The tracker follows every edit at once (incremental, cheap); publishing waits for the end of
+   * the task, so the edits VS Code delivers together (an undo storm, a multi-cursor paste) publish
+   * once. Hover and quick fixes read the tracker, never the published list, so they are never stale.
+   */
+  private onEdit(t: Tracked, edits: Parameters<GlitchTracker['applyEdits']>[0]): void {
+    const t0 = performance.now();
+    const c0 = threadCpuMs();
+    t.tracker.applyEdits(edits);
+    if (!t.tracker.complete) return; // the scan publishes when it finishes
+    const c1 = threadCpuMs();
+    t.editMs += performance.now() - t0;
+    t.editCpuMs = t.editCpuMs === undefined || c0 === undefined || c1 === undefined ? undefined : t.editCpuMs + c1 - c0;
+    t.pendingPublish ??= setImmediate(() => {
+      t.pendingPublish = undefined;
+      if (this.tracked.get(t.document.uri.toString()) !== t) return;
+      const p0 = performance.now();
+      const q0 = threadCpuMs();
+      this.publish(t);
+      const q1 = threadCpuMs();
+      const cpuMs = t.editCpuMs === undefined || q0 === undefined || q1 === undefined ? undefined : t.editCpuMs + q1 - q0;
+      this.lastUpdate = { version: t.document.version, ms: t.editMs + performance.now() - p0, cpuMs };
+      t.editMs = 0;
+      t.editCpuMs = 0;
+    });
   }
 
   /** What is published for a document (tests, report). */
@@ -148,7 +182,8 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     if (t && !force && t.model === state.model && t.index === index) return;
     // overwrite, not delete + set: a re-inserted key would be visited again by a forEach over `tracked` in progress
     if (t?.nextSlice) clearImmediate(t.nextSlice);
-    const entry: Tracked = { document, model: state.model, index, tracker: GlitchTracker.deferred(index, state.model) };
+    if (t?.pendingPublish) clearImmediate(t.pendingPublish);
+    const entry: Tracked = { document, model: state.model, index, tracker: GlitchTracker.deferred(index, state.model), editMs: 0, editCpuMs: 0 };
     this.tracked.set(key, entry);
     this.scanSlices(key, entry, performance.now(), 0);
   }
@@ -181,31 +216,27 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     const doc = t.document;
     if (doc.isClosed) return;
     const settings = this.settings.of(doc);
-    const kept: { f: GlitchFinding; range: vscode.Range; severity: Exclude<GlitchSeverity, 'off'> }[] = [];
-    const shape: string[] = [];
     const pub: PublishedFinding[] = [];
+    const shown: GlitchFinding[] = [];
     for (const f of t.tracker.findings) {
       const severity = this.severityOf(f.info, settings);
       if (severity === 'off') continue;
-      const range = new vscode.Range(doc.positionAt(f.start), doc.positionAt(f.end));
-      kept.push({ f, range, severity });
-      shape.push(`${range.start.line}:${range.start.character}-${range.end.line}:${range.end.character}:${severity}:${f.info.kind}:${f.info.id}`);
       pub.push({ start: f.start, end: f.end, text: f.info.text, kind: f.info.kind, id: f.info.id, severity });
+      if (shown.length < MAX_DIAGNOSTICS) shown.push(f);
     }
     // offsets shift with every edit, so `published` is always renewed; the collection only when its content changes
     this.published.set(doc.uri.toString(), pub);
-    const key = shape.join('\n');
-    if (key === t.shape && this.collection.has(doc.uri)) return;
-    t.shape = key;
-    this.collection.set(
-      doc.uri,
-      kept.map(({ f, range, severity }) => {
-        const d = new vscode.Diagnostic(range, message(f), TO_VSCODE[severity]);
-        d.source = 'Tokenscope';
-        d.code = GLITCH_CODE;
-        return d;
-      }),
-    );
+    const shape = diagnosticShape(doc, pub, shown.length);
+    if (t.shape && sameNumbers(shape, t.shape) && this.collection.has(doc.uri)) return;
+    t.shape = shape;
+    const diagnostics = shown.map((f, i) => {
+      const d = new vscode.Diagnostic(rangeOfShape(shape, i), message(f), TO_VSCODE[pub[i]!.severity as Exclude<GlitchSeverity, 'off'>]);
+      d.source = 'Tokenscope';
+      d.code = GLITCH_CODE;
+      return d;
+    });
+    if (pub.length > shown.length) diagnostics.push(moreFindings(doc, pub, shown.length));
+    this.collection.set(doc.uri, diagnostics);
   }
 
   private findingAt(document: vscode.TextDocument, offset: number): GlitchFinding | undefined {
@@ -297,3 +328,51 @@ function message(f: GlitchFinding): string {
   }
 }
 
+
+/** Numbers per diagnostic in a shape: start line, character, end line, character, severity rank, token id. */
+const SHAPE_STRIDE = 6;
+
+/**
+ * What the collection would hold for the first `count` findings, as flat numbers (no strings: this
+ * runs after every edit that touched a document with findings): positions, severity and token.
+ */
+function diagnosticShape(doc: vscode.TextDocument, pub: readonly PublishedFinding[], count: number): number[] {
+  const out = new Array<number>(count * SHAPE_STRIDE);
+  for (let i = 0; i < count; i++) {
+    const f = pub[i]!;
+    const a = doc.positionAt(f.start);
+    const b = doc.positionAt(f.end);
+    const o = i * SHAPE_STRIDE;
+    out[o] = a.line;
+    out[o + 1] = a.character;
+    out[o + 2] = b.line;
+    out[o + 3] = b.character;
+    out[o + 4] = RANK[f.severity];
+    out[o + 5] = f.id;
+  }
+  return out;
+}
+
+function rangeOfShape(shape: readonly number[], i: number): vscode.Range {
+  const o = i * SHAPE_STRIDE;
+  return new vscode.Range(shape[o]!, shape[o + 1]!, shape[o + 2]!, shape[o + 3]!);
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** One diagnostic on the first finding left out, saying how many more there are and where to see them. */
+function moreFindings(doc: vscode.TextDocument, pub: readonly PublishedFinding[], shown: number): vscode.Diagnostic {
+  const first = pub[shown]!;
+  const d = new vscode.Diagnostic(
+    new vscode.Range(doc.positionAt(first.start), doc.positionAt(first.end)),
+    `${(pub.length - shown).toLocaleString('en-US')} more glitch-token findings from here on are not marked (Tokenscope marks the first ${MAX_DIAGNOSTICS.toLocaleString('en-US')} of a document); "Tokenscope: Glitch Token Report" lists them all.`,
+    vscode.DiagnosticSeverity.Information,
+  );
+  d.source = 'Tokenscope';
+  d.code = GLITCH_CODE;
+  return d;
+}

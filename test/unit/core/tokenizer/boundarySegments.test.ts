@@ -34,4 +34,14 @@ describe('core/tokenizer/boundarySegments', () => {
     assert.ok(covered.every((c) => c === 1), `coverage ${Array.from(covered).join('')}`);
     assert.ok(seg.split.length > 0);
   });
+
+  it('keeps two adjacent shared characters apart, and merges one character cut twice', () => {
+    // "🙂🙂" (2 UTF-16 units each): A = bytes 0-1, B = bytes 2-5 (both emoji), C = bytes 6-7
+    const adjacent = boundarySegments(list([{ start: 0, end: 2, index: 0 }, { start: 0, end: 4, index: 1 }, { start: 2, end: 4, index: 2 }] as TokenSpan[]), 6, '🙂🙂', 0, false);
+    assert.deepStrictEqual(adjacent.split, [0, 2, 2, 4]);
+    assert.deepStrictEqual(adjacent.bySlot.flat(), []);
+    // "🙂" cut into three tokens: one shared range
+    const twice = boundarySegments(list([{ start: 0, end: 2, index: 0 }, { start: 0, end: 2, index: 1 }, { start: 0, end: 2, index: 2 }] as TokenSpan[]), 6, '🙂', 0, false);
+    assert.deepStrictEqual(twice.split, [0, 2]);
+  });
 });
