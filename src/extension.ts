@@ -52,6 +52,8 @@ export interface TokenscopeApi {
     inlineCompletion(): inlineCompletion.InlineCompletionApi;
     /** Error-level lines Tokenscope has logged since activation, and the last one. */
     loggedErrors(): { readonly count: number; readonly last: string | undefined };
+    /** Warning-level lines since activation (invalid settings, recoverable faults), and the last one. */
+    loggedWarnings(): { readonly count: number; readonly last: string | undefined; readonly recent: readonly string[] };
   };
 }
 
@@ -109,6 +111,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
       modelCandidates: () => glitchIndexes.modelCandidates,
       inlineCompletion: () => completions.api,
       loggedErrors: () => logger.errors,
+      loggedWarnings: () => logger.warnings,
     },
   };
 }

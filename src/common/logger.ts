@@ -45,16 +45,25 @@ export class MemoryLogger implements ILogger {
 }
 
 /**
- * Passes every line on to `inner` and counts the error-level ones with their last message: the
+ * Passes every line on to `inner` and counts the error- and warning-level ones with their last message: the
  * integration suites assert that hostile input and injected faults log no error they did not expect
  * (an exception that escaped a handler ends up here or in VS Code's log, never silently).
  */
+const RECENT_WARNINGS = 50;
+
 export class ErrorCountingLogger implements ILogger {
   private count = 0;
   private lastMessage: string | undefined;
+  private warnCount = 0;
+  private lastWarnMessage: string | undefined;
+  private readonly recentWarnings: string[] = [];
   constructor(private readonly inner: ILogger) {}
   get errors(): { readonly count: number; readonly last: string | undefined } {
     return { count: this.count, last: this.lastMessage };
+  }
+  /** With the last RECENT_WARNINGS messages, oldest first. */
+  get warnings(): { readonly count: number; readonly last: string | undefined; readonly recent: readonly string[] } {
+    return { count: this.warnCount, last: this.lastWarnMessage, recent: this.recentWarnings };
   }
   trace(m: string, ...a: unknown[]): void {
     this.inner.trace(m, ...a);
@@ -66,6 +75,10 @@ export class ErrorCountingLogger implements ILogger {
     this.inner.info(m, ...a);
   }
   warn(m: string, ...a: unknown[]): void {
+    this.warnCount++;
+    this.lastWarnMessage = m;
+    this.recentWarnings.push(m);
+    if (this.recentWarnings.length > RECENT_WARNINGS) this.recentWarnings.shift();
     this.inner.warn(m, ...a);
   }
   error(m: string | Error, ...a: unknown[]): void {

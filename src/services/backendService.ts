@@ -172,7 +172,11 @@ export class BackendService extends Disposable {
     try {
       const r = await b.infill(request);
       this.lastUse = performance.now();
-      if (this._state.kind !== 'ready') this.setState({ kind: 'ready', label: this.label(), detail: this.readyDetail(b) });
+      if (this._state.kind !== 'ready') {
+        // recovered: the next failure is a new episode and gets its log line, even if worded the same
+        this.lastLogged = '';
+        this.setState({ kind: 'ready', label: this.label(), detail: this.readyDetail(b) });
+      }
       return r;
     } catch (e) {
       this.fail(e);

@@ -152,6 +152,7 @@ export class HostTaskProbe {
   private longestWall = 0;
   private longestCpu = 0;
   private longestIn = '';
+  private longestSpanUs: [number, number] = [0, 0];
   private phaseName = '';
   private ticks = 0;
   private last = performance.now();
@@ -163,6 +164,8 @@ export class HostTaskProbe {
     if (cpu - this.lastCpu > this.longestCpu) {
       this.longestCpu = cpu - this.lastCpu;
       this.longestIn = this.phaseName;
+      // where it was, for finding it in a CPU profile (hostProfile): V8 stamps samples in hrtime µs
+      this.longestSpanUs = [Number(process.hrtime.bigint() / 1000n) - (now - this.last) * 1000, Number(process.hrtime.bigint() / 1000n)];
     }
     this.last = now;
     this.lastCpu = cpu;
@@ -182,9 +185,9 @@ export class HostTaskProbe {
     }
   }
   /** `cpuMs`: the longest task in thread CPU time (undefined where the runtime cannot tell); `wallMs`: the longest gap. */
-  stop(): { readonly cpuMs: number | undefined; readonly wallMs: number; readonly phase: string; readonly ticks: number } {
+  stop(): { readonly cpuMs: number | undefined; readonly wallMs: number; readonly phase: string; readonly spanUs: readonly [number, number]; readonly ticks: number } {
     clearInterval(this.timer);
-    return { cpuMs: threadCpuMs() === undefined ? undefined : this.longestCpu, wallMs: Math.max(0, this.longestWall), phase: this.longestIn, ticks: this.ticks };
+    return { cpuMs: threadCpuMs() === undefined ? undefined : this.longestCpu, wallMs: Math.max(0, this.longestWall), phase: this.longestIn, spanUs: this.longestSpanUs, ticks: this.ticks };
   }
 }
 

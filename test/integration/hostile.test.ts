@@ -126,7 +126,7 @@ describe('hostile documents', function () {
   let oracle: Tiktoken;
   let tmp: string;
   /** Per document: the longest host task in thread CPU ms, the longest wall gap, and the phase of the first. */
-  const longest: Record<string, { cpuMs: number | undefined; wallMs: number; phase: string }> = {};
+  const longest: Record<string, { cpuMs: number | undefined; wallMs: number; phase: string; spanUs: readonly [number, number] }> = {};
   let probe: HostTaskProbe | undefined;
   /** The test's own oracle work runs on the host thread too: kept out of the probe's figure. */
   const untimed = <T>(work: () => T): T => (probe ? probe.untimed(work) : work());
@@ -156,8 +156,8 @@ describe('hostile documents', function () {
     await vscode.workspace.getConfiguration('javascript').update('validate.enable', undefined, vscode.ConfigurationTarget.Global);
     oracle.free();
     removeScratchDir(tmp);
-    for (const [name, l] of Object.entries(longest)) console.log(`      ${name}: longest host task ${l.cpuMs?.toFixed(0) ?? '?'} ms CPU (${l.phase}), longest wall gap ${l.wallMs.toFixed(0)} ms`);
-    if (process.env.TOKENSCOPE_RELIABILITY_RESULT) fs.writeFileSync(process.env.TOKENSCOPE_RELIABILITY_RESULT, JSON.stringify(longest, null, 2));
+    for (const [name, l] of Object.entries(longest)) console.log(`      ${name}: longest host task ${l.cpuMs?.toFixed(0) ?? '?'} ms CPU (${l.phase}), longest wall gap ${l.wallMs.toFixed(0)} ms${process.env.TOKENSCOPE_HOST_PROFILE ? ` (task at ${JSON.stringify(l.spanUs)} µs)` : ''}`);
+    if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, 'host.json'), JSON.stringify(longest, null, 2));
   });
   afterEach(closeAllEditors);
 

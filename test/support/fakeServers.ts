@@ -6,7 +6,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 
 export type Protocol = 'llama-server' | 'ollama' | 'openai';
-export type Fault = 'none' | 'slow' | 'stall' | 'http500' | 'garbage' | 'truncate';
+export type Fault = 'none' | 'slow' | 'stall' | 'http500' | 'garbage' | 'truncate' | 'html';
 
 export interface FakeServer {
   readonly url: string;
@@ -53,6 +53,11 @@ export async function startFakeServer(protocol: Protocol, opts: FakeOptions): Pr
         if (fault === 'slow') await sleep(delay);
         if (fault === 'http500') {
           res.writeHead(500, { 'content-type': 'text/plain' }).end('boom: the model crashed');
+          return;
+        }
+        if (fault === 'html') {
+          // a captive portal or a web server where the API should be
+          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Sign in to the network</title><form></form>');
           return;
         }
         if (fault === 'garbage') {

@@ -55,6 +55,14 @@ async function send(method: 'GET' | 'POST', url: string, body: unknown, opts: Ht
     }
     throw new BackendError('http', `${url}: HTTP ${res.status}${detail ? ` — ${detail}` : ''}`, { status: res.status });
   }
+  // A web page where an API answer belongs: a proxy's login page, a web server on the configured
+  // port. Said plainly instead of "not JSON: <!doctype…" (other types pass: servers label their
+  // streams text/event-stream, application/x-ndjson, application/json or text/plain).
+  const type = res.header('content-type') ?? '';
+  if (/^text\/html\b/i.test(type)) {
+    res.discard();
+    throw new BackendError('malformed', `${url}: answered a web page (${type}), not the completion server's API: is the URL right, or is a proxy in the way?`);
+  }
   return res;
 }
 

@@ -22,6 +22,7 @@ describe('common/logger ErrorCountingLogger', () => {
     log.error('first');
     log.error(new Error('second'));
     assert.deepStrictEqual(log.errors, { count: 2, last: 'second' });
+    assert.deepStrictEqual(log.warnings, { count: 1, last: 'b', recent: ['b'] });
     assert.deepStrictEqual(mem.lines.map((l) => l.level), ['info', 'warn', 'error', 'error']);
   });
 });

@@ -85,6 +85,13 @@ describe('core/backend: remote backends against fake servers', function () {
         assert.deepStrictEqual([h.ok, !h.ok && h.error], [false, 'malformed']);
       });
 
+      it('reports a web page where the API belongs as malformed, saying so', async () => {
+        server.fault = 'html';
+        await assert.rejects(backend.infill({ prefix: 'x', suffix: '', maxTokens: 8, temperature: 0 }), (e: unknown) => isBackendError(e, 'malformed') && /answered a web page \(text\/html/.test(e.message));
+        const h = await backend.health();
+        assert.deepStrictEqual([h.ok, !h.ok && h.error], [false, 'malformed']);
+      });
+
       it('reports a connection cut mid-stream as truncated', async () => {
         server.fault = 'truncate';
         await assert.rejects(backend.infill({ prefix: 'x', suffix: '', maxTokens: 8, temperature: 0 }), (e: unknown) => isBackendError(e, 'truncated'));

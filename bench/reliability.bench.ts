@@ -1,0 +1,115 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { REPO_ROOT } from '../test/corpus';
+import { differingCodePoints, sameIds } from '../test/unit/core/codePointSweep';
+import { ENCODING_NAMES, fastTokenizer, tiktokenOracle } from '../test/unit/core/tokenizer/oracle';
+import { ensureVocabs, loadLlamaCppVocab, vocabPath } from '../test/unit/core/gguf/vocabFixtures';
+import { GgufTokenizer } from '../src/core/tokenizer/gguf/ggufTokenizer';
+import type { BenchResult, BenchSuite } from './types';
+
+/** One vocabulary per pre-tokenizer family the GGUF tokenizer supports (as the unit sweep). */
+const VOCABS = ['starcoder', 'qwen2', 'qwen35', 'llama-bpe', 'deepseek-coder', 'gpt-2', 'command-r'] as const;
+
+interface HostFigures {
+  readonly cpuMs: number | undefined;
+  readonly wallMs: number;
+  readonly phase: string;
+}
+
+interface SoakFigures {
+  readonly edits: number;
+  readonly accepted: number;
+  readonly rssSlopeMbPer1k: number;
+  readonly heapSlopeMbPer1k: number;
+  readonly rssMb: number[];
+  readonly handlesBefore: number;
+  readonly handlesAfter: number;
+}
+
+/**
+ * The reliability figures of issue 14: the longest extension-host task over the hostile documents
+ * suite, the memory trend of the soak run (both from the integration suite run in the real VS Code,
+ * test/integration/hostile.test.ts and soak.test.ts), and the code-point sweep against tiktoken
+ * (every encoding) and llama.cpp (one vocabulary per pre-tokenizer).
+ */
+const suite: BenchSuite = {
+  prefix: 'reliability.',
+  needsHarness: true,
+  run: async (log) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-reliability-'));
+    const edits = process.env.TOKENSCOPE_SOAK_EDITS ?? '3000';
+    log(`hostile documents and a ${edits}-edit soak in the real VS Code …`);
+    const r = spawnSync('node', [path.join(REPO_ROOT, 'scripts/runIntegration.mjs')], {
+      env: { ...process.env, MOCHA_GREP: 'hostile documents|soak', TOKENSCOPE_RELIABILITY_DIR: dir, TOKENSCOPE_SOAK_EDITS: edits },
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const hostFile = path.join(dir, 'host.json');
+    const soakFile = path.join(dir, 'soak.json');
+    if (r.status !== 0 || !fs.existsSync(hostFile) || !fs.existsSync(soakFile)) throw new Error(`the reliability run failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
+    const host = JSON.parse(fs.readFileSync(hostFile, 'utf8')) as Record<string, HostFigures>;
+    const soak = JSON.parse(fs.readFileSync(soakFile, 'utf8')) as SoakFigures;
+    fs.rmSync(dir, { recursive: true, force: true });
+    for (const [name, h] of Object.entries(host)) log(`${name}: longest host task ${h.cpuMs?.toFixed(0) ?? '?'} ms CPU (${h.phase || '-'}), longest wall gap ${h.wallMs.toFixed(0)} ms`);
+    const worst = Object.entries(host).reduce((a, b) => ((b[1].cpuMs ?? 0) > (a[1].cpuMs ?? 0) ? b : a));
+    if (worst[1].cpuMs === undefined) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
+    const worstWall = Math.max(...Object.values(host).map((h) => h.wallMs));
+    log(`soak: ${soak.edits} edits, ${soak.accepted} accepted completions; RSS ${soak.rssMb.map((x) => x.toFixed(0)).join(' ')} MB; slopes RSS ${soak.rssSlopeMbPer1k.toFixed(2)}, heap ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; handles ${soak.handlesBefore} → ${soak.handlesAfter}`);
+
+    log('code-point sweep: tiktoken (5 encodings) and llama.cpp (7 vocabularies) …');
+    const perSource: string[] = [];
+    let mismatches = 0;
+    for (const name of ENCODING_NAMES) {
+      const ours = fastTokenizer(name);
+      const oracle = tiktokenOracle(name);
+      const n = differingCodePoints((text) => sameIds(oracle.encode(text), ours.encode(text))).length;
+      perSource.push(`${name} ${n}`);
+      mismatches += n;
+    }
+    await ensureVocabs();
+    for (const name of VOCABS) {
+      const oracle = await loadLlamaCppVocab(name);
+      try {
+        const tok = GgufTokenizer.load(vocabPath(name));
+        const n = differingCodePoints((text) => sameIds(oracle.tokenize(text), tok.encode(text))).length;
+        perSource.push(`${name} ${n}`);
+        mismatches += n;
+      } finally {
+        await oracle.dispose();
+      }
+    }
+    log(`differing code points: ${perSource.join(', ')}`);
+
+    const results: BenchResult[] = [
+      {
+        id: 'reliability.host.longest_task.ms',
+        value: worst[1].cpuMs,
+        unit: 'ms',
+        target: '≤ 50 ms',
+        met: worst[1].cpuMs <= 50,
+        note: `host-thread CPU time of the longest task over ${Object.keys(host).length} hostile documents (worst: ${worst[0]}, ${worst[1].phase}); longest wall gap ${worstWall.toFixed(0)} ms (the OS running the renderer on 2 cores)`,
+      },
+      {
+        id: 'reliability.soak.rss_slope_mb_per_1k_edits',
+        value: soak.rssSlopeMbPer1k,
+        unit: 'MB/1k edits',
+        target: '≤ 1',
+        met: soak.rssSlopeMbPer1k <= 1,
+        note: `${soak.edits} edits with ${soak.accepted} accepted completions, encoding switches, toggles; heap after GC ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; handles ${soak.handlesBefore} → ${soak.handlesAfter}`,
+      },
+      {
+        id: 'reliability.sweep.mismatches',
+        value: mismatches,
+        unit: 'code points',
+        target: '= 0',
+        met: mismatches === 0,
+        note: `every code point in five contexts: ${perSource.join(', ')}`,
+      },
+    ];
+    return results;
+  },
+};
+
+export default suite;

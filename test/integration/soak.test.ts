@@ -1,0 +1,167 @@
+/**
+ * Soak: a long automated editing session in the real VS Code - a few thousand edits mixed with
+ * completions (accepted with Tab), encoding switches and boundary toggles - sampling the extension
+ * host's memory (after a forced GC) and its active handles. The test asserts what must hold at the
+ * end (the token model equals a full re-encode, the document holds exactly what was typed and
+ * accepted, no handle left behind); the memory trend is a figure, reported here and held to its
+ * limit by `npm run bench -- --filter reliability` (reliability.soak.rss_slope_mb_per_1k_edits).
+ */
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { get_encoding } from 'tiktoken';
+import * as v8 from 'v8';
+import * as vm from 'vm';
+import * as vscode from 'vscode';
+import type { TokenscopeApi } from '../../src/extension';
+import { COMMAND_TOGGLE_BOUNDARIES } from '../../src/commandIds';
+import { activateExtension, closeAllEditors, inlineAnswer, removeScratchDir, waitFor } from './helpers';
+
+const EDITS = Number(process.env.TOKENSCOPE_SOAK_EDITS ?? 2000);
+const SAMPLE_EVERY = 100;
+const PYTHON = `import os
+import sys
+
+
+def read_config(path):
+    """Reads key=value lines, skipping comments."""
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith('#'):
+                continue
+            key, _, value = line.partition('=')
+            values[key.strip()] = value.strip()
+    return values
+
+
+class Counter:
+    def __init__(self):
+        self.counts = {}
+
+    def add(self, word):
+        self.counts[word] = self.counts.get(word, 0) + 1
+
+    def most_common(self, n):
+        return sorted(self.counts.items(), key=lambda kv: -kv[1])[:n]
+
+
+`;
+
+/** Least-squares slope of y over x. */
+function slope(xs: readonly number[], ys: readonly number[]): number {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+/** The host's garbage collector, exposed for this test (the flag can be set at run time). */
+function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose_gc');
+  return vm.runInNewContext('gc') as () => void;
+}
+
+describe('soak', function () {
+  this.timeout(1_800_000);
+  let api: TokenscopeApi;
+  let tmp: string;
+  before(async () => {
+    api = await activateExtension();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-soak-'));
+    await vscode.workspace.getConfiguration('editor').update('quickSuggestions', { other: 'off', comments: 'off', strings: 'off' }, vscode.ConfigurationTarget.Global);
+  });
+  after(async () => {
+    await vscode.workspace.getConfiguration('editor').update('quickSuggestions', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace.getConfiguration('tokenscope').update('encoding', undefined, vscode.ConfigurationTarget.Global);
+    await closeAllEditors();
+    removeScratchDir(tmp);
+  });
+
+  it(`${EDITS} edits with completions, encoding switches and toggles: exact at the end, nothing left behind, memory sampled`, async () => {
+    const gc = exposeGc();
+    const file = path.join(tmp, 'soak.py');
+    fs.writeFileSync(file, PYTHON.repeat(20));
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    const editor = await vscode.window.showTextDocument(doc);
+    const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
+    const errorsBefore = api.internal.loggedErrors().count;
+    gc();
+    const handlesBefore = process.getActiveResourcesInfo().length;
+    const xs: number[] = [];
+    const rss: number[] = [];
+    const heap: number[] = [];
+    const snippets = ['x', ' ', '\n', '    return value\n', 'def f(a, b):\n    ', '🙂', "'s", '# note\n', '<|endoftext|>', 'import os\n', '\t', 'ção'];
+    let seed = 7;
+    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    let accepted = 0;
+    for (let i = 1; i <= EDITS; i++) {
+      const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
+      const at = doc.positionAt(rnd(length + 1));
+      if (rnd(3) === 0 && length > 200) {
+        const end = doc.positionAt(Math.min(length, doc.offsetAt(at) + 1 + rnd(12)));
+        assert.ok(await editor.edit((e) => e.delete(new vscode.Range(at, end))));
+      } else {
+        assert.ok(await editor.edit((e) => e.insert(at, snippets[rnd(snippets.length)]!)));
+      }
+      if (i % 100 === 50) {
+        // a completion at the end of a line, accepted when there is one
+        const line = doc.lineAt(rnd(doc.lineCount));
+        editor.selection = new vscode.Selection(line.range.end, line.range.end);
+        const o = await inlineAnswer(api, 'a completion answer', doc, (x) => (x.suggestion || x.skipped ? x : undefined));
+        if (o.suggestion) {
+          const before = doc.version;
+          await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');
+          if (doc.version !== before) accepted++;
+        }
+      }
+      if (i % 250 === 0) await cfg().update('encoding', i % 500 === 0 ? undefined : 'cl100k_base', vscode.ConfigurationTarget.Global);
+      if (i % 150 === 0) await vscode.commands.executeCommand(COMMAND_TOGGLE_BOUNDARIES);
+      if (i % SAMPLE_EVERY === 0) {
+        await new Promise((r) => setTimeout(r, 50));
+        gc();
+        const m = process.memoryUsage();
+        xs.push(i);
+        rss.push(m.rss / 1048576);
+        heap.push(m.heapUsed / 1048576);
+      }
+    }
+    await cfg().update('encoding', undefined, vscode.ConfigurationTarget.Global);
+    // exact at the end: the model (o200k again) equals a full re-encode of what the editor holds
+    const ids = await waitFor('the final model', () => {
+      const s = api.internal.modelState(doc);
+      return s.kind === 'ready' && s.encoding === 'o200k_base' ? s.model.ids() : undefined;
+    }, 120000);
+    const oracle = get_encoding('o200k_base');
+    try {
+      assert.deepStrictEqual(Array.from(ids), Array.from(oracle.encode_ordinary(doc.getText())), 'the model after the soak equals tiktoken');
+    } finally {
+      oracle.free();
+    }
+    assert.strictEqual(api.internal.loggedErrors().count, errorsBefore, `Tokenscope logged an error: ${api.internal.loggedErrors().last ?? ''}`);
+    // handles (timers, sockets, child processes) back to where they were, give or take VS Code's own
+    await closeAllEditors();
+    const handlesAfter = await waitFor('handles settled', () => {
+      gc();
+      const n = process.getActiveResourcesInfo().length;
+      return n <= handlesBefore + 5 ? n : undefined;
+    }, 60000).catch(() => process.getActiveResourcesInfo().length);
+    // the trend after warm-up (the first quarter grows caches and JIT code)
+    const skip = Math.floor(xs.length / 4);
+    const rssSlope = slope(xs.slice(skip), rss.slice(skip)) * 1000;
+    const heapSlope = slope(xs.slice(skip), heap.slice(skip)) * 1000;
+    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, handlesBefore, handlesAfter };
+    console.log(`      ${EDITS} edits, ${accepted} completions accepted; RSS ${rss[0]?.toFixed(0)} → ${rss[rss.length - 1]?.toFixed(0)} MB (slope ${rssSlope.toFixed(2)} MB/1k edits), heap after GC ${heap[0]?.toFixed(1)} → ${heap[heap.length - 1]?.toFixed(1)} MB (slope ${heapSlope.toFixed(2)} MB/1k edits); active handles ${handlesBefore} → ${handlesAfter}`);
+    if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, 'soak.json'), JSON.stringify(result, null, 2));
+    assert.ok(handlesAfter <= handlesBefore + 5, `active handles grew from ${handlesBefore} to ${handlesAfter}: ${JSON.stringify(process.getActiveResourcesInfo())}`);
+    assert.ok(accepted > 0, 'some completions were accepted');
+  });
+});
