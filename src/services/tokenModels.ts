@@ -92,6 +92,9 @@ export class TokenModels extends Disposable {
       }),
     );
     this._register({ dispose: () => this.entries.forEach((_, k) => this.drop(k)) });
+    // the encoding the first document will most likely need, built in slices before it is opened
+    // (o200k's rank table in one go is a 30–75 ms host task; a document opened earlier builds it at once)
+    void registry.preload(this.encodingOf(vscode.window.activeTextEditor?.document));
   }
 
   /** The model state of `document`, starting its tokenization if needed. */

@@ -19,3 +19,18 @@ export function loadBpeTokenizer(name: EncodingName, ranksDir: string, tables?: 
   }
   return new BpeTokenizer(spec, table);
 }
+
+/**
+ * `loadBpeTokenizer` for a thread that must stay responsive: the file read asynchronously and the
+ * table built in slices (RankTable.fromTkrSliced). A table that appeared in `tables` meanwhile (a
+ * synchronous load won the race) is used instead of the new one.
+ */
+export async function loadBpeTokenizerSliced(name: EncodingName, ranksDir: string, tables: Map<string, RankTable>, pause: () => Promise<void>): Promise<BpeTokenizer> {
+  const spec = ENCODINGS[name];
+  if (!tables.has(spec.rankFile)) {
+    const data = await fs.promises.readFile(path.join(ranksDir, `${spec.rankFile}.tkr`));
+    const built = await RankTable.fromTkrSliced(data, pause);
+    if (!tables.has(spec.rankFile)) tables.set(spec.rankFile, built);
+  }
+  return new BpeTokenizer(spec, tables.get(spec.rankFile)!);
+}

@@ -9,7 +9,7 @@ import { HealedTextDecoder } from '../../completion/heal/healedTextDecoder';
 import { Collector } from '../collector';
 import { FIM_TEMPLATES } from '../fimTemplates';
 import type { DraftModelStatus, LocalRequest, LocalResult, NextToken } from './localProtocol';
-import { readModelInfo, type ModelInfo } from './modelInfo';
+import { readModelInfoSliced, type ModelInfo } from './modelInfo';
 
 export interface LocalBackendOptions {
   readonly modelPath: string;
@@ -67,7 +67,8 @@ export class LocalBackend implements CompletionBackend {
 
   /** Reads the model's metadata (fails fast: missing, corrupt, no FIM), starts the worker, loads the weights. */
   static async open(options: LocalBackendOptions, signal?: AbortSignal): Promise<LocalBackend> {
-    const { info, tokenizer } = readModelInfo(options.modelPath);
+    // the vocabulary is read on this thread (the extension host): in steps, never one long task
+    const { info, tokenizer } = await readModelInfoSliced(options.modelPath, () => new Promise((r) => setImmediate(r)));
     const b = new LocalBackend(info, tokenizer, options);
     try {
       b.ensureWorker(); // starts the engine, which loads the model first

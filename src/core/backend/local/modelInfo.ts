@@ -1,7 +1,9 @@
 import * as fs from 'fs';
 import { BackendError, errorMessage, isTokenscopeError } from '../../../common/errors';
 import { GgufFile, ggufTypeName } from '../../gguf/ggufFile';
+import { basename } from 'path';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
+import { GgufVocab } from '../../tokenizer/gguf/ggufVocab';
 import { detectFimFamily, FIM_TEMPLATES, type FimFamily } from '../fimTemplates';
 
 /** What "Show Model Info" shows, and what the backend needs to build FIM prompts. */
@@ -40,6 +42,36 @@ const FILE_TYPES: Readonly<Record<number, string>> = {
  * vocabulary), model-no-fim.
  */
 export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufTokenizer } {
+  const file = openModelFile(path);
+  const tokenizer = readingModel(path, () => new GgufTokenizer(GgufVocab.fromGguf(file.g), { name: `gguf:${basename(path)}` }));
+  return describeModel(path, file, tokenizer);
+}
+
+/**
+ * `readModelInfo` in three steps with `pause()` awaited between them (file, vocabulary, tokenizer
+ * tables: each 6–60 ms on the shipped model, cold), for the extension host, where the whole took
+ * up to 95 ms in one task at the first completion (hostile-documents suite).
+ */
+export async function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
+  const file = openModelFile(path);
+  await pause();
+  const vocab = readingModel(path, () => GgufVocab.fromGguf(file.g));
+  await pause();
+  const tokenizer = readingModel(path, () => new GgufTokenizer(vocab, { name: `gguf:${basename(path)}` }));
+  await pause();
+  return describeModel(path, file, tokenizer);
+}
+
+/** Runs a step of reading the model, mapping its failure to model-missing or model-corrupt. */
+function readingModel<T>(path: string, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    throw new BackendError(isTokenscopeError(e, 'gguf-not-found') ? 'model-missing' : 'model-corrupt', `${path}: ${errorMessage(e)}`, { cause: e });
+  }
+}
+
+function openModelFile(path: string): { g: GgufFile; stat: fs.Stats } {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
@@ -47,14 +79,12 @@ export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufT
     throw new BackendError('model-missing', `model file not found: ${path}`);
   }
   if (!stat.isFile()) throw new BackendError('model-missing', `not a file: ${path}`);
-  let g: GgufFile;
-  let tokenizer: GgufTokenizer;
-  try {
-    g = GgufFile.open(path);
-    tokenizer = GgufTokenizer.load(path);
-  } catch (e) {
-    throw new BackendError(isTokenscopeError(e, 'gguf-not-found') ? 'model-missing' : 'model-corrupt', `${path}: ${errorMessage(e)}`, { cause: e });
-  }
+  return { g: readingModel(path, () => GgufFile.open(path)), stat };
+}
+
+/** The metadata shown and the FIM tokens, from an opened file and its tokenizer (disposed if the model has no FIM tokens). */
+function describeModel(path: string, file: { g: GgufFile; stat: fs.Stats }, tokenizer: GgufTokenizer): { info: ModelInfo; tokenizer: GgufTokenizer } {
+  const { g, stat } = file;
   const arch = g.getString('general.architecture') ?? 'unknown';
   const ft = g.getInteger('general.file_type');
   let quantization = ft !== undefined ? (FILE_TYPES[ft] ?? `type ${ft}`) : '';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { isBackendError } from '../../../../src/common/errors';
-import { readModelInfo } from '../../../../src/core/backend/local/modelInfo';
+import { readModelInfo, readModelInfoSliced } from '../../../../src/core/backend/local/modelInfo';
 import { GgufFile } from '../../../../src/core/gguf/ggufFile';
 import { ensureVocabs, loadLlamaCppFile, vocabPath } from '../gguf/vocabFixtures';
 import { metadataOf, writeGguf } from '../gguf/ggufWriter';
@@ -16,6 +16,21 @@ import { SHIPPED_MODEL } from './localFixtures';
 describe('core/backend/local: model metadata and FIM tokens', function () {
   this.timeout(60000);
   before(() => ensureVocabs());
+
+  it('reads the shipped model in three paused steps to the same info and an equal tokenizer', async () => {
+    const whole = readModelInfo(SHIPPED_MODEL);
+    let pauses = 0;
+    const sliced = await readModelInfoSliced(SHIPPED_MODEL, () => (pauses++, Promise.resolve()));
+    try {
+      assert.strictEqual(pauses, 3);
+      assert.deepStrictEqual(sliced.info, whole.info);
+      const text = 'def main():\n    print("héllo, wörld") # 🙂\n';
+      assert.deepStrictEqual(Array.from(sliced.tokenizer.encode(text)), Array.from(whole.tokenizer.encode(text)));
+    } finally {
+      whole.tokenizer.dispose();
+      sliced.tokenizer.dispose();
+    }
+  });
 
   for (const name of ['starcoder', 'deepseek-coder', 'refact'] as const) {
     it(`${name}: FIM prefix/suffix/middle equal llama.cpp's`, async () => {
