@@ -91,10 +91,16 @@ export interface SettingSlice<T> {
   readonly onDidChange: vscode.Event<T>;
 }
 
+/** What a scoped setting depends on: a document, or a file by its URI and language (a workspace scan). */
+export interface SettingScope {
+  readonly uri: vscode.Uri;
+  readonly languageId: string;
+}
+
 /** A slice whose value depends on the document (language overrides, folder settings). */
 export interface ScopedSettingSlice<T> {
   /** The value for `document` (undefined: the window's default). Cached per (folder, language): O(1). */
-  of(document: vscode.TextDocument | undefined): T;
+  of(document: SettingScope | undefined): T;
   /** Fires after one of the slice's keys changed, in any scope. */
   readonly onDidChange: vscode.Event<void>;
 }
@@ -314,11 +320,11 @@ class DocumentSlice<T> extends Disposable implements ScopedSettingSlice<T>, Refr
     super();
   }
 
-  of(document: vscode.TextDocument | undefined): T {
+  of(document: SettingScope | undefined): T {
     const key = document ? `${vscode.workspace.getWorkspaceFolder(document.uri)?.uri.toString() ?? ''}\0${document.languageId}` : '';
     let v = this.cache.get(key);
     if (v === undefined) {
-      v = this.read(vscode.workspace.getConfiguration(SECTION, document));
+      v = this.read(vscode.workspace.getConfiguration(SECTION, document && { uri: document.uri, languageId: document.languageId }));
       this.cache.set(key, v);
     }
     return v;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ErrorCountingLogger, withComponent } from './common/logger';
+import { registerReportDocuments } from './util/editor';
 import { Configuration } from './configuration';
 import type { ModelCandidate } from './core/glitch/glitchIndex';
 import { BackgroundTokenizer } from './core/tokenizer/backgroundTokenizer';
@@ -67,6 +68,7 @@ export function activate(context: vscode.ExtensionContext): TokenscopeApi {
   const logger = new ErrorCountingLogger(channel);
   const own = <T extends vscode.Disposable>(d: T): T => (context.subscriptions.push(d), d);
   own(channel);
+  own(registerReportDocuments());
 
   const ranksDir = context.asAbsolutePath('dist/ranks');
   const config = own(new Configuration(withComponent(logger, 'config')));

@@ -15,8 +15,34 @@ export function nonEmptySelections(editor: vscode.TextEditor): vscode.Selection[
   return editor.selections.filter((s) => !s.isEmpty);
 }
 
-/** Opens a markdown document (reports, model info); `preview` undefined follows the user's setting. */
-export async function openMarkdown(content: string, preview?: boolean): Promise<void> {
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-  await vscode.window.showTextDocument(doc, preview === undefined ? undefined : { preview });
+const REPORT_SCHEME = 'tokenscope-report';
+/** Report texts by URI path, served read-only by the provider registerReportDocuments installs. */
+const reports = new Map<string, string>();
+const reportChanged = new vscode.EventEmitter<vscode.Uri>();
+
+/**
+ * The read-only `tokenscope-report:` documents that reports open as: never dirty, nothing to save
+ * or lose on close, and the same URI per report, so a report opened again replaces the last one.
+ */
+export function registerReportDocuments(): vscode.Disposable {
+  return vscode.Disposable.from(
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { onDidChange: reportChanged.event, provideTextDocumentContent: (uri) => reports.get(uri.path) ?? '' }),
+    { dispose: () => reports.clear() },
+  );
+}
+
+/**
+ * Shows a Markdown report (`title` names its tab) rendered by VS Code's Markdown preview, beside
+ * nothing and over nothing the user typed; as the read-only Markdown source where the preview is
+ * unavailable (the built-in Markdown extension disabled).
+ */
+export async function openMarkdown(content: string, title: string): Promise<void> {
+  const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${title}.md` });
+  reports.set(uri.path, content);
+  reportChanged.fire(uri);
+  try {
+    await vscode.commands.executeCommand('markdown.showPreview', uri);
+  } catch {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri), { preview: true });
+  }
 }

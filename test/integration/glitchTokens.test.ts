@@ -160,6 +160,29 @@ describe('glitch tokens', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
+  it('"Glitch Token Report": exactly what the editor marks, shown as a rendered preview with nothing left to save', async () => {
+    // special-token text: flagged in a text file, meant (and not flagged) in a prompt file
+    const text = await openUntitled({ language: 'plaintext', content: 'say <|endoftext|> here\n' });
+    await vscode.window.showTextDocument(text);
+    await findingsOf(api, text, (x) => x.length === 1);
+    const marked = await waitFor('a diagnostic', () => (mine(text).length === 1 ? mine(text) : undefined));
+    const r1 = await vscode.commands.executeCommand<GlitchReport>('tokenscope.glitchReport', { scope: 'document', open: false });
+    assert.deepStrictEqual(r1.rows.map((x) => [x.line - 1, x.column - 1, x.severity]), [[marked[0]!.range.start.line, marked[0]!.range.start.character, 'information']]);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    const prompt = await openUntitled({ language: 'tokenscope-prompt', content: '<|im_start|>user\nsay <|endoftext|> here<|im_end|>\n' });
+    await vscode.window.showTextDocument(prompt);
+    const r2 = await vscode.commands.executeCommand<GlitchReport>('tokenscope.glitchReport', { scope: 'document' });
+    assert.deepStrictEqual(r2.rows, [], 'the report lists nothing the Problems panel leaves out');
+    assert.strictEqual(mine(prompt).length, 0);
+    // opened as VS Code's Markdown preview of a read-only document: no untitled buffer to save
+    const tab = await waitFor('the preview tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && /markdown\.preview/.test(t.input.viewType)));
+    assert.match(tab.label, /Glitch Token Report/);
+    const report = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'tokenscope-report', path: '/Glitch Token Report.md' }));
+    assert.ok(!report.isDirty && report.getText() === r2.markdown, 'the previewed document is read-only and holds the report');
+    assert.deepStrictEqual(vscode.workspace.textDocuments.filter((d) => d.isUntitled && d.languageId === 'markdown').map((d) => d.uri.toString()), []);
+    await closeAllEditors();
+  });
+
   it('"Glitch Token Report" scans the workspace', async () => {
     const r = await vscode.commands.executeCommand<GlitchReport>('tokenscope.glitchReport', { scope: 'workspace', open: false });
     assert.ok(r);

@@ -34,7 +34,7 @@ export class ShowModelInfoCommand implements Command {
       return undefined;
     }
     const result = await this.report(b);
-    if (args?.open !== false) await openMarkdown(result.markdown, true);
+    if (args?.open !== false) await openMarkdown(result.markdown, 'Model Info');
     return result;
   }
 

@@ -207,9 +207,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   }
 
   private severityOf(info: GlitchInfo, g: GlitchSettings): GlitchSeverity {
-    const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
-    const cap = CAP[info.strength];
-    return RANK[setting] < RANK[cap] ? setting : cap;
+    return findingSeverity(info, g);
   }
 
   private publish(t: Tracked): void {
@@ -375,4 +373,14 @@ function moreFindings(doc: vscode.TextDocument, pub: readonly PublishedFinding[]
   d.source = 'Tokenscope';
   d.code = GLITCH_CODE;
   return d;
+}
+
+/**
+ * The severity a finding is shown with under a document's settings ('off': not shown): the setting
+ * of its kind, capped by its evidence. The one rule for diagnostics and the Glitch Token Report.
+ */
+export function findingSeverity(info: GlitchInfo, g: GlitchSettings): GlitchSeverity {
+  const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
+  const cap = CAP[info.strength];
+  return RANK[setting] < RANK[cap] ? setting : cap;
 }

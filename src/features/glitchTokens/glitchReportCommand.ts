@@ -3,6 +3,8 @@ import { COMMAND_GLITCH_REPORT } from '../../commandIds';
 import { errorMessage } from '../../common/errors';
 import { formatCount } from '../../core/format/formatCount';
 import type { GlitchKind } from '../../core/glitch/glitchIndex';
+import type { GlitchSettings, GlitchSeverity, ScopedSettingSlice } from '../../configuration';
+import { findingSeverity } from './glitchDiagnostics';
 import { GlitchTracker } from '../../core/glitch/glitchTracker';
 import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
 import { DocumentTokens } from '../../core/tokenizer/documentTokens';
@@ -19,6 +21,8 @@ export interface GlitchReportRow {
   readonly column: number;
   readonly text: string;
   readonly kind: GlitchKind;
+  /** As the editor shows it (findings it does not show are not in the report). */
+  readonly severity: Exclude<GlitchSeverity, 'off'>;
   readonly id: number;
   readonly why: string;
   readonly reference: string | undefined;
@@ -59,6 +63,10 @@ export class GlitchReportCommand implements Command {
     private readonly models: TokenModels,
     private readonly background: BackgroundTokenizer,
     private readonly indexes: GlitchIndexes,
+    /** The diagnostics' settings: a finding is reported exactly when the editor shows it. */
+    private readonly settings: ScopedSettingSlice<GlitchSettings>,
+    /** The language a file that is not open would get (prompt files by name; everything else plaintext). */
+    private readonly languageOf: (uri: vscode.Uri) => string,
   ) {}
 
   async execute(args?: { scope?: Scope; open?: boolean }): Promise<GlitchReport | undefined> {
@@ -75,7 +83,7 @@ export class GlitchReportCommand implements Command {
     const markdown = render(scope, [...g.encodings], g.files, g.rows, this.indexes);
     if (args?.open !== false) {
       try {
-        await openMarkdown(markdown);
+        await openMarkdown(markdown, 'Glitch Token Report');
       } catch (e) {
         void vscode.window.showErrorMessage(`Tokenscope: could not open the report: ${errorMessage(e)}`);
       }
@@ -89,7 +97,7 @@ export class GlitchReportCommand implements Command {
     const index = await this.indexes.whenComplete(encoding);
     // the model absorbs edits in place: its text and the scan are taken together, synchronously
     g.encodings.add(encoding);
-    collect(g.rows, vscode.workspace.asRelativePath(doc.uri), model.getText(), new GlitchTracker(index, model));
+    collect(g.rows, vscode.workspace.asRelativePath(doc.uri), model.getText(), new GlitchTracker(index, model), this.settings.of(doc));
     g.files = 1;
   }
 
@@ -128,7 +136,8 @@ export class GlitchReportCommand implements Command {
     const index = await this.indexes.whenComplete(encoding);
     const arrays = await this.background.tokenize(encoding, text, { signal });
     const model = DocumentTokens.fromBlockArrays(this.models.tokenizerOf(undefined), text, arrays);
-    collect(g.rows, vscode.workspace.asRelativePath(uri), text, new GlitchTracker(index, model));
+    const scope = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString()) ?? { uri, languageId: this.languageOf(uri) };
+    collect(g.rows, vscode.workspace.asRelativePath(uri), text, new GlitchTracker(index, model), this.settings.of(scope));
     g.files++;
   }
 }
@@ -145,18 +154,20 @@ async function pickScope(): Promise<Scope | undefined> {
   return (await vscode.window.showQuickPick(items, { title: 'Tokenscope: glitch token report' }))?.scope;
 }
 
-function collect(rows: GlitchReportRow[], file: string, text: string, tracker: GlitchTracker): void {
+function collect(rows: GlitchReportRow[], file: string, text: string, tracker: GlitchTracker, settings: GlitchSettings): void {
   let line = 0;
   let lineStart = 0;
   let scanned = 0;
   for (const f of tracker.findings) {
+    const severity = findingSeverity(f.info, settings);
+    if (severity === 'off') continue;
     for (; scanned < f.start; scanned++) {
       if (text.charCodeAt(scanned) === 10) {
         line++;
         lineStart = scanned + 1;
       }
     }
-    rows.push({ file, line: line + 1, column: f.start - lineStart + 1, text: f.info.text, kind: f.info.kind, id: f.info.id, why: f.info.why, reference: f.info.reference });
+    rows.push({ file, line: line + 1, column: f.start - lineStart + 1, text: f.info.text, kind: f.info.kind, severity, id: f.info.id, why: f.info.why, reference: f.info.reference });
   }
 }
 
@@ -167,11 +178,12 @@ function render(scope: string, encodings: EncodingName[], files: number, rows: r
     if (s) out.push(`- \`${e}\`: ${formatCount(s.size)} ids, ${formatCount(s.partial.length)} partial-UTF-8 tokens, ${formatCount(s.unreachable.length)} unreachable, ${formatCount(s.special.length)} special.`);
   }
   out.push('', rows.length ? `## ${formatCount(rows.length)} finding(s)` : '## No findings', '');
+  out.push('The findings the editor marks, with its settings (`tokenscope.glitch.*`, per language: special-token text is not flagged in prompt files).', '');
   if (rows.length) {
-    out.push('| where | text | kind | id | why | source |', '|---|---|---|---:|---|---|');
+    out.push('| where | text | kind | severity | id | why | source |', '|---|---|---|---|---:|---|---|');
     for (const r of rows) {
       const text = r.text.replace(/\|/g, '\\|').replace(/\n/g, '↵').replace(/ /g, '·');
-      out.push(`| ${r.file}:${r.line}:${r.column} | \`${text}\` | ${r.kind} | ${r.id} | ${r.why.replace(/\|/g, '\\|')} | ${(r.reference ?? '').replace(/\|/g, '\\|')} |`);
+      out.push(`| ${r.file}:${r.line}:${r.column} | \`${text}\` | ${r.kind} | ${r.severity} | ${r.id} | ${r.why.replace(/\|/g, '\\|')} | ${(r.reference ?? '').replace(/\|/g, '\\|')} |`);
     }
   }
   const model = indexes.modelCandidates;
@@ -181,4 +193,16 @@ function render(scope: string, encodings: EncodingName[], files: number, rows: r
     for (const c of model.slice(0, 50)) out.push(`| ${c.rank + 1} | ${c.id} | \`${c.text.replace(/\|/g, '\\|').replace(/\n/g, '↵').replace(/ /g, '·')}\` | ${c.verified ? 'confirmed by prompting' : `${c.indicator} ${c.value.toPrecision(3)}`} |`);
   }
   return out.join('\n') + '\n';
+}
+
+/**
+ * The language VS Code gives a file by its name, for the one language whose settings differ by
+ * default (tokenscope-prompt, from this extension's own contribution); other files count as
+ * plaintext, so a user's language-specific glitch settings apply only to files that are open.
+ */
+export function promptLanguageOf(context: vscode.ExtensionContext): (uri: vscode.Uri) => string {
+  const pkg = context.extension.packageJSON as { contributes?: { languages?: { id: string; extensions?: string[]; filenamePatterns?: string[] }[] } };
+  const prompt = pkg.contributes?.languages?.find((l) => l.id === 'tokenscope-prompt');
+  const suffixes = [...(prompt?.extensions ?? []), ...(prompt?.filenamePatterns ?? []).filter((p) => p.startsWith('*')).map((p) => p.slice(1))].map((x) => x.toLowerCase());
+  return (uri) => (suffixes.some((x) => uri.path.toLowerCase().endsWith(x)) ? 'tokenscope-prompt' : 'plaintext');
 }

@@ -9,7 +9,7 @@ import type { TokenModels } from '../../services/tokenModels';
 import { registerCommands } from '../../util/command';
 import { feature, type Feature } from '../../util/feature';
 import { GlitchDiagnostics } from './glitchDiagnostics';
-import { GlitchReportCommand } from './glitchReportCommand';
+import { GlitchReportCommand, promptLanguageOf } from './glitchReportCommand';
 import { FindUndertrainedCommand, ModelCandidates } from './modelCandidates';
 
 export interface GlitchTokensApi {
@@ -36,6 +36,6 @@ export function register(
     { diagnostics },
     diagnostics,
     candidates,
-    registerCommands(new GlitchReportCommand(models, background, indexes), new FindUndertrainedCommand(candidates)),
+    registerCommands(new GlitchReportCommand(models, background, indexes, settings, promptLanguageOf(context)), new FindUndertrainedCommand(candidates)),
   );
 }

@@ -142,7 +142,7 @@ export class ModelCandidates extends Disposable {
       // the model vanished meanwhile: nothing to remember
     }
     this.apply(analysis);
-    if (args?.open !== false) await openMarkdown(renderAnalysis(analysis));
+    if (args?.open !== false) await openMarkdown(renderAnalysis(analysis), 'Under-trained Tokens');
     return analysis;
   }
 

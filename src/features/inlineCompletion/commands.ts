@@ -22,7 +22,7 @@ export class ShowCompletionStatsCommand implements Command {
   constructor(private readonly stats: CompletionStats) {}
   async execute(): Promise<string> {
     const md = this.stats.report();
-    await openMarkdown(md);
+    await openMarkdown(md, 'Completion Statistics');
     return md;
   }
 }
@@ -61,7 +61,7 @@ export class ExplainSuggestionCommand implements Command {
     const forcedBytes = s.healedBytes + (s.detail?.typedBytes ?? 0);
     const explained = s.detail ? await this.backend.explainTokens(s.detail, forcedBytes).catch(() => undefined) : undefined;
     const md = explainMarkdown(s, explained?.tokens, explained?.forced ?? '');
-    await openMarkdown(md);
+    await openMarkdown(md, 'Why This Suggestion');
     return md;
   }
 }
