@@ -14,7 +14,9 @@ try {
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(root, 'out/test/integration/index.js'),
     // a fresh copy of the sample workspace per run: the tests write settings and files in it
-    launchArgs: [scratchWorkspace('integration', { fresh: true }), '--disable-extensions'],
+    // the whole tier's deadline (the harness's own default is 300 s): with the hostile-documents and
+    // soak suites it takes ~6 min on a quiet 2-core machine and more than twice that under load
+    launchArgs: [scratchWorkspace('integration', { fresh: true }), '--disable-extensions', '--timeout=2400'],
     extensionTestsEnv: { ...process.env },
   });
   process.exit(0);

@@ -158,9 +158,10 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     return this.published.get(document.uri.toString()) ?? [];
   }
 
-  /** Whether the document is tracked and its first scan is done (tests, benchmark). */
+  /** Whether the document is tracked, its first scan is done and its findings are published (tests, benchmark). */
   scanComplete(document: vscode.TextDocument): boolean {
-    return this.tracked.get(document.uri.toString())?.tracker.complete ?? false;
+    const t = this.tracked.get(document.uri.toString());
+    return t !== undefined && t.tracker.complete && t.pendingPublish === undefined;
   }
 
   /** (Re)starts tracking a document when its model or index changed; `force` rebuilds even if unchanged. */

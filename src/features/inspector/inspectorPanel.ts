@@ -4,6 +4,7 @@ import { COMMAND_SHOW_INSPECTOR } from '../../commandIds';
 import { Delayer } from '../../common/async';
 import { Disposable } from '../../common/dispose';
 import { inspectorStats, type InspectorStats } from '../../core/inspector/inspectorStats';
+import { parseInspectorMessage } from '../../core/inspector/inspectorMessages';
 import { ENCODING_NAMES, type EncodingName } from '../../core/tokenizer/encodings';
 import type { TokenizerRegistry } from '../../core/tokenizer/tokenizerRegistry';
 import type { TokenModels } from '../../services/tokenModels';
@@ -101,10 +102,10 @@ export class InspectorPanel extends Disposable {
   }
 
   private onMessage(m: unknown): void {
-    const msg = m as { type?: string } & Partial<InspectorRendered>;
-    if (msg.type === 'ready') this.schedule(0);
-    if (msg.type === 'rendered' && typeof msg.tokens === 'number') {
-      this.rendered = { file: String(msg.file), tokens: msg.tokens, bars: Number(msg.bars), rows: Number(msg.rows) };
+    const msg = parseInspectorMessage(m);
+    if (msg?.type === 'ready') this.schedule(0);
+    if (msg?.type === 'rendered') {
+      this.rendered = { file: msg.file, tokens: msg.tokens, bars: msg.bars, rows: msg.rows };
       this.renderedEmitter.fire(this.rendered);
     }
   }
