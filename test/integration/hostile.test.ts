@@ -300,10 +300,9 @@ describe('hostile documents', function () {
     const text = doc.getText();
     await workout('special-tokens', doc);
     // under o200k_base the special-token strings of o200k are flagged, each occurrence once
-    // the same document object may come back (VS Code keeps it a while): wait until the revert has reached it
-    const reopened = await vscode.workspace.openTextDocument(doc.uri);
+    // a second file with the same text (reopening the first raced VS Code's revert of its edits)
+    const reopened = await openFile('specials-again.txt', text);
     await vscode.window.showTextDocument(reopened);
-    await waitFor('the reverted text', () => (reopened.getText() === text && !reopened.isDirty ? true : undefined), 60000);
     const found = await waitFor('glitch scan', () => (api.internal.glitchScanComplete(reopened) ? api.internal.glitchFindings(reopened) : undefined), 60000);
     const expected: number[] = [];
     for (const s of Object.keys(ENCODINGS.o200k_base.specialTokens)) for (let i = text.indexOf(s); i >= 0; i = text.indexOf(s, i + 1)) expected.push(i);
