@@ -35,6 +35,8 @@ export class GlitchTracker {
   private readonly spans = new SpanBuffer();
   /** Findings are complete for [0, scanned) (UTF-16 offset). */
   private scanned = 0;
+  /** The longest finding seen (UTF-16 units), for finding the first one an offset can touch. */
+  private longest = 0;
   /** False until the first `scanMore` (an empty document is complete after it). */
   private scannedOnce = false;
 
@@ -79,9 +81,7 @@ export class GlitchTracker {
       const oldEnd = e.offset + e.deleteLength;
       // shift everything behind the edit (findings and earlier dirty ranges)
       const shift = (o: number): number => (o >= oldEnd ? o + delta : o > e.offset ? e.offset : o);
-      this.list = this.list
-        .filter((f) => !(f.start < oldEnd && f.end > e.offset))
-        .map((f) => (f.start >= oldEnd ? { ...f, start: f.start + delta, end: f.end + delta } : f));
+      this.dropAndShift(e.offset, oldEnd, delta);
       for (const d of dirty) {
         d[0] = shift(d[0]);
         d[1] = shift(d[1]);
@@ -121,19 +121,61 @@ export class GlitchTracker {
         if (from + b > start && from + a < end) fresh.push({ start: from + a, end: from + b, info });
       });
     }
-    const kept = this.list.filter((f) => !(f.start < end && f.end > start));
-    this.list = mergeSorted(kept, fresh.sort((a, b) => a.start - b.start));
+    for (const f of fresh) if (f.end - f.start > this.longest) this.longest = f.end - f.start;
+    this.replaceRange(start, end, fresh.sort((a, b) => a.start - b.start));
+  }
+
+  /**
+   * Removes the findings overlapping [from, oldEnd) and moves those at or after oldEnd by `delta`,
+   * in place: the list is sorted by start, so only the findings from the edit on are visited (an
+   * undo burst on a document with 10,000 findings rebuilt and re-allocated all of them per edit).
+   */
+  private dropAndShift(from: number, oldEnd: number, delta: number): void {
+    const list = this.list;
+    let w = this.firstOverlapping(from);
+    for (let i = w; i < list.length; i++) {
+      const f = list[i]! as MutableFinding;
+      if (f.start < oldEnd && f.end > from) continue; // touched by the edit: rescanned
+      if (f.start >= oldEnd) {
+        f.start += delta;
+        f.end += delta;
+      }
+      list[w++] = f;
+    }
+    list.length = w;
+  }
+
+  /** Replaces the findings overlapping [start, end) with `fresh` (sorted, inside the range), in place. */
+  private replaceRange(start: number, end: number, fresh: GlitchFinding[]): void {
+    const list = this.list;
+    const kept: GlitchFinding[] = [];
+    let i = this.firstOverlapping(start);
+    const from = i;
+    for (; i < list.length && list[i]!.start < end; i++) if (!(list[i]!.end > start)) kept.push(list[i]!);
+    // findings starting before `end` that do not overlap stay, merged with the fresh ones by start
+    const merged = kept.length ? [...kept, ...fresh].sort((a, b) => a.start - b.start) : fresh;
+    list.splice(from, i - from, ...merged);
+  }
+
+  /** The first index whose finding could overlap an offset ≥ `at`: findings are at most maxLength long. */
+  private firstOverlapping(at: number): number {
+    const list = this.list;
+    const target = at - this.maxLength;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid]!.start < target) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The longest finding's length (UTF-16 units): a token or a pattern, bounded; only grows. */
+  private get maxLength(): number {
+    return this.longest;
   }
 }
 
-function mergeSorted(a: GlitchFinding[], b: GlitchFinding[]): GlitchFinding[] {
-  if (b.length === 0) return a;
-  const out: GlitchFinding[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && a[i]!.start <= b[j]!.start)) out.push(a[i++]!);
-    else out.push(b[j++]!);
-  }
-  return out;
-}
+/** Findings are created and shifted here only; consumers see them read-only. */
+type MutableFinding = { -readonly [K in keyof GlitchFinding]: GlitchFinding[K] };
