@@ -3,14 +3,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { REPO_ROOT } from '../test/corpus';
-import { differingCodePoints, sameIds } from '../test/unit/core/codePointSweep';
-import { ENCODING_NAMES, fastTokenizer, tiktokenOracle } from '../test/unit/core/tokenizer/oracle';
-import { ensureVocabs, loadLlamaCppVocab, vocabPath } from '../test/unit/core/gguf/vocabFixtures';
-import { GgufTokenizer } from '../src/core/tokenizer/gguf/ggufTokenizer';
+import { codePointsDifferingFromTiktoken, ENCODING_NAMES } from '../test/unit/core/tokenizer/oracle';
+import { codePointsDifferingFromLlamaCpp, SWEEP_VOCABS } from '../test/unit/core/gguf/vocabFixtures';
 import type { BenchResult, BenchSuite } from './types';
-
-/** One vocabulary per pre-tokenizer family the GGUF tokenizer supports (as the unit sweep). */
-const VOCABS = ['starcoder', 'qwen2', 'qwen35', 'llama-bpe', 'deepseek-coder', 'gpt-2', 'command-r'] as const;
 
 interface HostFigures {
   readonly cpuMs: number | undefined;
@@ -61,25 +56,12 @@ const suite: BenchSuite = {
     log('code-point sweep: tiktoken (5 encodings) and llama.cpp (7 vocabularies) …');
     const perSource: string[] = [];
     let mismatches = 0;
-    for (const name of ENCODING_NAMES) {
-      const ours = fastTokenizer(name);
-      const oracle = tiktokenOracle(name);
-      const n = differingCodePoints((text) => sameIds(oracle.encode(text), ours.encode(text))).length;
+    const count = (name: string, n: number): void => {
       perSource.push(`${name} ${n}`);
       mismatches += n;
-    }
-    await ensureVocabs();
-    for (const name of VOCABS) {
-      const oracle = await loadLlamaCppVocab(name);
-      try {
-        const tok = GgufTokenizer.load(vocabPath(name));
-        const n = differingCodePoints((text) => sameIds(oracle.tokenize(text), tok.encode(text))).length;
-        perSource.push(`${name} ${n}`);
-        mismatches += n;
-      } finally {
-        await oracle.dispose();
-      }
-    }
+    };
+    for (const name of ENCODING_NAMES) count(name, codePointsDifferingFromTiktoken(name).length);
+    for (const name of SWEEP_VOCABS) count(name, (await codePointsDifferingFromLlamaCpp(name)).length);
     log(`differing code points: ${perSource.join(', ')}`);
 
     const results: BenchResult[] = [

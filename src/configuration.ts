@@ -324,7 +324,7 @@ class DocumentSlice<T> extends Disposable implements ScopedSettingSlice<T>, Refr
     const key = document ? `${vscode.workspace.getWorkspaceFolder(document.uri)?.uri.toString() ?? ''}\0${document.languageId}` : '';
     let v = this.cache.get(key);
     if (v === undefined) {
-      v = this.read(vscode.workspace.getConfiguration(SECTION, document && { uri: document.uri, languageId: document.languageId }));
+      v = this.read(vscode.workspace.getConfiguration(SECTION, document));
       this.cache.set(key, v);
     }
     return v;

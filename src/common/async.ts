@@ -9,6 +9,14 @@ import type { IDisposable } from './dispose';
 /** A subscription function: structurally compatible with `vscode.Event<T>`. */
 export type Event<T> = (listener: (e: T) => unknown) => IDisposable;
 
+/**
+ * Resolves on a later turn of the event loop (setImmediate: after pending I/O and timers), for work
+ * cut into slices on a thread that must stay responsive.
+ */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The error an aborted operation rejects with unless the caller supplies its own (name 'AbortError'). */
 export function abortError(message = 'cancelled'): Error {
   const e = new Error(message);

@@ -44,26 +44,37 @@ export class MemoryLogger implements ILogger {
   }
 }
 
-/**
- * Passes every line on to `inner` and counts the error- and warning-level ones with their last message: the
- * integration suites assert that hostile input and injected faults log no error they did not expect
- * (an exception that escaped a handler ends up here or in VS Code's log, never silently).
- */
-const RECENT_WARNINGS = 50;
+const RECENT_LINES = 50;
 
+/** Lines of one level: how many, and the last RECENT_LINES of them (oldest first). */
+class Tally {
+  count = 0;
+  readonly recent: string[] = [];
+  get last(): string | undefined {
+    return this.recent[this.recent.length - 1];
+  }
+  add(m: string): void {
+    this.count++;
+    this.recent.push(m);
+    if (this.recent.length > RECENT_LINES) this.recent.shift();
+  }
+}
+
+/**
+ * Passes every line on to `inner` and tallies the error- and warning-level ones: the integration
+ * suites assert that hostile input and injected faults log no error they did not expect (an
+ * exception that escaped a handler ends up here or in VS Code's log, never silently), and that each
+ * invalid setting gets its warning.
+ */
 export class ErrorCountingLogger implements ILogger {
-  private count = 0;
-  private lastMessage: string | undefined;
-  private warnCount = 0;
-  private lastWarnMessage: string | undefined;
-  private readonly recentWarnings: string[] = [];
+  private readonly errorLines = new Tally();
+  private readonly warningLines = new Tally();
   constructor(private readonly inner: ILogger) {}
   get errors(): { readonly count: number; readonly last: string | undefined } {
-    return { count: this.count, last: this.lastMessage };
+    return { count: this.errorLines.count, last: this.errorLines.last };
   }
-  /** With the last RECENT_WARNINGS messages, oldest first. */
   get warnings(): { readonly count: number; readonly last: string | undefined; readonly recent: readonly string[] } {
-    return { count: this.warnCount, last: this.lastWarnMessage, recent: this.recentWarnings };
+    return { count: this.warningLines.count, last: this.warningLines.last, recent: this.warningLines.recent };
   }
   trace(m: string, ...a: unknown[]): void {
     this.inner.trace(m, ...a);
@@ -75,15 +86,11 @@ export class ErrorCountingLogger implements ILogger {
     this.inner.info(m, ...a);
   }
   warn(m: string, ...a: unknown[]): void {
-    this.warnCount++;
-    this.lastWarnMessage = m;
-    this.recentWarnings.push(m);
-    if (this.recentWarnings.length > RECENT_WARNINGS) this.recentWarnings.shift();
+    this.warningLines.add(m);
     this.inner.warn(m, ...a);
   }
   error(m: string | Error, ...a: unknown[]): void {
-    this.count++;
-    this.lastMessage = typeof m === 'string' ? m : m.message;
+    this.errorLines.add(typeof m === 'string' ? m : m.message);
     this.inner.error(m, ...a);
   }
 }

@@ -18,16 +18,24 @@ export function nonEmptySelections(editor: vscode.TextEditor): vscode.Selection[
 const REPORT_SCHEME = 'tokenscope-report';
 /** Report texts by URI path, served read-only by the provider registerReportDocuments installs. */
 const reports = new Map<string, string>();
-const reportChanged = new vscode.EventEmitter<vscode.Uri>();
+/** Tells VS Code a report changed; exists while the provider is registered. */
+let reportChanged: vscode.EventEmitter<vscode.Uri> | undefined;
 
 /**
  * The read-only `tokenscope-report:` documents that reports open as: never dirty, nothing to save
  * or lose on close, and the same URI per report, so a report opened again replaces the last one.
  */
 export function registerReportDocuments(): vscode.Disposable {
+  const changed = (reportChanged = new vscode.EventEmitter<vscode.Uri>());
   return vscode.Disposable.from(
-    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { onDidChange: reportChanged.event, provideTextDocumentContent: (uri) => reports.get(uri.path) ?? '' }),
-    { dispose: () => reports.clear() },
+    vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { onDidChange: changed.event, provideTextDocumentContent: (uri) => reports.get(uri.path) ?? '' }),
+    changed,
+    {
+      dispose: () => {
+        reports.clear();
+        if (reportChanged === changed) reportChanged = undefined;
+      },
+    },
   );
 }
 
@@ -39,7 +47,7 @@ export function registerReportDocuments(): vscode.Disposable {
 export async function openMarkdown(content: string, title: string): Promise<void> {
   const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/${title}.md` });
   reports.set(uri.path, content);
-  reportChanged.fire(uri);
+  reportChanged?.fire(uri);
   try {
     await vscode.commands.executeCommand('markdown.showPreview', uri);
   } catch {

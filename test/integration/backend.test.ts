@@ -17,10 +17,9 @@ import type { EncodingComparison } from '../../src/features/encodings/compareEnc
 import type { InfillResult } from '../../src/core/backend/backend';
 import type { DownloadResult } from '../../src/core/download/downloader';
 import type { TokenscopeApi } from '../../src/extension';
-import type { BackendState } from '../../src/services/backendService';
 import { closedPort, startFakeServer } from '../support/fakeServers';
 import { ensureVocabs, vocabPath } from '../unit/core/gguf/vocabFixtures';
-import { activateExtension, waitFor, openUntitled, removeScratchDir } from './helpers';
+import { activateExtension, backendStateIs, openUntitled, removeScratchDir, setUserSetting, shippedModelPath, waitFor } from './helpers';
 
 /**
  * The error's stable code. The extension runs from its esbuild bundle and this test from tsc's
@@ -35,16 +34,9 @@ function hasCode(code: string): (e: unknown) => boolean {
 }
 
 const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
-const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
-
-async function stateIs(api: TokenscopeApi, pred: (s: BackendState) => boolean, what: string): Promise<BackendState> {
-  return waitFor(what, () => (pred(api.internal.backendState()) ? api.internal.backendState() : undefined), 30000);
-}
-
-function shippedModel(): string {
-  const ext = vscode.extensions.getExtension('tokenscope.tokenscope')!;
-  return path.join(ext.extensionPath, 'media', 'models', 'tokenscope-fim-tiny.gguf');
-}
+const set = setUserSetting;
+const stateIs = backendStateIs;
+const shippedModel = shippedModelPath;
 
 describe('completion backend', function () {
   this.timeout(120000);

@@ -15,10 +15,9 @@ import type { TokenscopeApi } from '../../src/extension';
 import type { BackendErrorCode } from '../../src/common/errors';
 import type { BackendState } from '../../src/services/backendService';
 import { startFakeServer, type Fault } from '../support/fakeServers';
-import { activateExtension, removeScratchDir, waitFor } from './helpers';
+import { activateExtension, backendStateIs, removeScratchDir, setUserSetting, shippedModelPath, waitFor } from './helpers';
 
-const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
-const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
+const set = setUserSetting;
 const complete = (): Thenable<unknown> => vscode.commands.executeCommand('tokenscope.testCompletion', { maxTokens: 8 });
 
 /** Each fault and the error codes that describe it (garbage in an event stream holds no event: the stream ended early). */
@@ -44,8 +43,7 @@ describe('backend faults', function () {
     removeScratchDir(tmp);
   });
 
-  const stateIs = (pred: (s: BackendState) => boolean, what: string): Promise<BackendState> =>
-    waitFor(what, () => (pred(api.internal.backendState()) ? api.internal.backendState() : undefined), 30000);
+  const stateIs = (pred: (s: BackendState) => boolean, what: string): Promise<BackendState> => backendStateIs(api, pred, what);
 
   it('a server that fails in six ways: one state and one log line each, recovery when it answers again, no handle left', async () => {
     const handlesBefore = process.getActiveResourcesInfo().length;
@@ -84,8 +82,7 @@ describe('backend faults', function () {
   });
 
   it('a model file cut in half is "Model unreadable"; the shipped model recovers', async () => {
-    const shipped = path.join(vscode.extensions.getExtension('tokenscope.tokenscope')!.extensionPath, 'media', 'models', 'tokenscope-fim-tiny.gguf');
-    const data = fs.readFileSync(shipped);
+    const data = fs.readFileSync(shippedModelPath());
     const half = path.join(tmp, 'half.gguf');
     fs.writeFileSync(half, data.subarray(0, data.length >> 1));
     const errorsBefore = api.internal.loggedErrors().count;

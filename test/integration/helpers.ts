@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
+import type { BackendState } from '../../src/services/backendService';
 import { threadCpuMs } from '../../src/common/threadCpu';
 import type { InlineCompletionProvider } from '../../src/features/inlineCompletion/inlineCompletionProvider';
 
@@ -31,6 +32,21 @@ export async function waitFor<T>(what: string, probe: () => T | undefined, timeo
     }
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** Writes (undefined: removes) `tokenscope.<key>` in the user settings. */
+export function setUserSetting(key: string, value: unknown): Thenable<void> {
+  return vscode.workspace.getConfiguration('tokenscope').update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/** Waits until the completion backend's state satisfies `pred`; returns that state. */
+export function backendStateIs(api: TokenscopeApi, pred: (s: BackendState) => boolean, what: string, timeoutMs = 30000): Promise<BackendState> {
+  return waitFor(what, () => (pred(api.internal.backendState()) ? api.internal.backendState() : undefined), timeoutMs);
+}
+
+/** The model shipped with the extension (media/models). */
+export function shippedModelPath(): string {
+  return path.join(vscode.extensions.getExtension(EXTENSION_ID)!.extensionPath, 'media', 'models', 'tokenscope-fim-tiny.gguf');
 }
 
 export function workspaceFile(name: string): vscode.Uri {

@@ -19,18 +19,8 @@ import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import { ENCODINGS, ENCODING_NAMES } from '../../src/core/tokenizer/encodings';
 import { COMMAND_TOGGLE_BOUNDARIES } from '../../src/commandIds';
+import { Rng } from '../unit/core/tokenizer/random';
 import { HostTaskProbe, activateExtension, hostProfile, closeActive, closeAllEditors, inlineAnswer, openUntitled, removeScratchDir, waitFor } from './helpers';
-
-class Rng {
-  constructor(private s: number) {}
-  int(n: number): number {
-    this.s = (Math.imul(this.s, 1103515245) + 12345) >>> 0;
-    return (this.s >>> 8) % n;
-  }
-  pick<T>(a: readonly T[]): T {
-    return a[this.int(a.length)]!;
-  }
-}
 
 function minifiedJs(chars: number, rng: Rng): string {
   const parts = ['function ', 'return ', 'var ', '=', '(', ')', '{', '}', ';', ',', '.map(', '=>', '+', '"use strict"', '0x1f', '[', ']', '!0', '&&', '||', '?', ':'];

@@ -8,10 +8,9 @@ import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import type { Suggestion } from '../../src/core/completion/types';
 import { closedPort } from '../support/fakeServers';
-import { activateExtension, closeActive, closeAllEditors, inlineAnswer, openUntitled, screenshot, waitFor, type InlineOutcome } from './helpers';
+import { activateExtension, closeActive, closeAllEditors, inlineAnswer, openUntitled, screenshot, waitFor, type InlineOutcome, setUserSetting } from './helpers';
 
-const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
-const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
+const set = setUserSetting;
 
 /** Types `text` as the user would (the `type` command: VS Code's inline-suggest trigger follows it). */
 async function type(text: string): Promise<void> {

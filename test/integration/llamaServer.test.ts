@@ -9,10 +9,9 @@ import type { InfillResult } from '../../src/core/backend/backend';
 import type { TokenscopeApi } from '../../src/extension';
 import type { BackendState } from '../../src/services/backendService';
 import { LlamaServerProcess } from '../support/llamaServer';
-import { activateExtension, closeAllEditors, openUntitled, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, openUntitled, waitFor, setUserSetting } from './helpers';
 
-const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
-const set = (key: string, value: unknown): Thenable<void> => cfg().update(key, value, vscode.ConfigurationTarget.Global);
+const set = setUserSetting;
 
 describe('llama-server in VS Code', function () {
   this.timeout(120000);

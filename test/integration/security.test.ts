@@ -12,7 +12,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import { closedPort } from '../support/fakeServers';
-import { EXTENSION_ID, activateExtension, closeAllEditors, inlineAnswer, openUntitled, waitFor, workspaceFile } from './helpers';
+import { EXTENSION_ID, activateExtension, closeAllEditors, inlineAnswer, openUntitled, waitFor, workspaceFile, setUserSetting } from './helpers';
 
 /** Remote addresses of the TCP sockets a process holds, from /proc (Linux), as "address:port". */
 function tcpPeersOf(pid: number): string[] {
@@ -64,21 +64,12 @@ describe('security', function () {
       'tokenscope.server.model': 'exfiltrate',
     };
     const before = JSON.stringify(api.internal.backendState());
+    const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
     try {
-      const changed = new Promise<void>((resolve) => {
-        const sub = vscode.workspace.onDidChangeConfiguration((e) => {
-          if (e.affectsConfiguration('tokenscope.server.url') || e.affectsConfiguration('tokenscope.model.path')) {
-            sub.dispose();
-            resolve();
-          }
-        });
-      });
       fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
       fs.writeFileSync(settingsFile, JSON.stringify({ ...(original ? (JSON.parse(original) as object) : {}), ...hostile, 'tokenscope.encoding': 'cl100k_base' }, null, 2));
       // VS Code has read the file when the workspace's (window-scoped) encoding shows; the
       // machine-scoped values in the same file are dropped before any extension can read them
-      const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
-      await Promise.race([changed, waitFor('the workspace settings read', () => (cfg().inspect('encoding')?.workspaceValue === 'cl100k_base' ? true : undefined), 30000)]);
       await waitFor('the workspace settings read', () => (cfg().inspect('encoding')?.workspaceValue === 'cl100k_base' ? true : undefined), 30000);
       for (const key of Object.keys(hostile)) {
         const k = key.slice('tokenscope.'.length);
@@ -92,7 +83,7 @@ describe('security', function () {
     } finally {
       if (original === undefined) fs.rmSync(settingsFile, { force: true });
       else fs.writeFileSync(settingsFile, original);
-      await waitFor('the workspace settings restored', () => (vscode.workspace.getConfiguration('tokenscope').inspect('encoding')?.workspaceValue !== 'cl100k_base' ? true : undefined), 30000);
+      await waitFor('the workspace settings restored', () => (cfg().inspect('encoding')?.workspaceValue !== 'cl100k_base' ? true : undefined), 30000);
     }
   });
 
@@ -147,17 +138,16 @@ describe('security', function () {
       assert.deepStrictEqual(attempts.filter((a) => a.ours), [], 'on defaults Tokenscope opens no socket at all');
       // the recorder sees Tokenscope's sockets: a configured server (a closed loopback port) is tried
       const port = await closedPort();
-      const cfg = vscode.workspace.getConfiguration('tokenscope');
-      await cfg.update('completion.backend', 'llama-server', vscode.ConfigurationTarget.Global);
-      await cfg.update('server.url', `http://127.0.0.1:${port}`, vscode.ConfigurationTarget.Global);
+      await setUserSetting('completion.backend', 'llama-server');
+      await setUserSetting('server.url', `http://127.0.0.1:${port}`);
       try {
         await vscode.commands.executeCommand('tokenscope.retryBackend');
         await waitFor('a recorded connect by Tokenscope', () => (attempts.some((a) => a.ours && a.host === '127.0.0.1') ? true : undefined), 30000).catch((e: Error) => {
           throw new Error(`${e.message}; recorded ${JSON.stringify(attempts)}; backend ${JSON.stringify(api.internal.backendState())}`);
         });
       } finally {
-        await cfg.update('completion.backend', undefined, vscode.ConfigurationTarget.Global);
-        await cfg.update('server.url', undefined, vscode.ConfigurationTarget.Global);
+        await setUserSetting('completion.backend', undefined);
+        await setUserSetting('server.url', undefined);
         await vscode.commands.executeCommand('tokenscope.retryBackend');
       }
     } finally {

@@ -7,7 +7,7 @@ import * as assert from 'assert';
 import { get_encoding } from 'tiktoken';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
-import { activateExtension, closeAllEditors, inlineAnswer, openUntitled, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, inlineAnswer, openUntitled, waitFor, setUserSetting } from './helpers';
 
 const BAD: Readonly<Record<string, unknown>> = {
   encoding: 'o999k_base',
@@ -29,8 +29,7 @@ describe('settings validation', function () {
     api = await activateExtension();
   });
   after(async () => {
-    const c = vscode.workspace.getConfiguration('tokenscope');
-    for (const k of Object.keys(BAD)) await c.update(k, undefined, vscode.ConfigurationTarget.Global);
+    for (const k of Object.keys(BAD)) await setUserSetting(k, undefined);
     await closeAllEditors();
   });
 
@@ -38,8 +37,7 @@ describe('settings validation', function () {
     const doc = await openUntitled({ language: 'plaintext', content: 'Tokenscope keeps counting 12345 tokens.\n' });
     await vscode.window.showTextDocument(doc);
     const errorsBefore = api.internal.loggedErrors().count;
-    const c = vscode.workspace.getConfiguration('tokenscope');
-    for (const [k, v] of Object.entries(BAD)) await c.update(k, v, vscode.ConfigurationTarget.Global);
+    for (const [k, v] of Object.entries(BAD)) await setUserSetting(k, v);
     // per-document settings are read when used: a hover, an inline completion at the end of the text
     const r = await vscode.commands.executeCommand<{ text: string }>('tokenscope.testCompletion', { maxTokens: 4 });
     assert.strictEqual(typeof r.text, 'string', 'the backend fell back to the local model and answers');
@@ -67,8 +65,8 @@ describe('settings validation', function () {
     }
     // re-reading the same bad values (another change event) does not warn again
     const settled = api.internal.loggedWarnings().count;
-    await c.update('statusBar.enabled', true, vscode.ConfigurationTarget.Global);
-    await c.update('statusBar.enabled', undefined, vscode.ConfigurationTarget.Global);
+    await setUserSetting('statusBar.enabled', true);
+    await setUserSetting('statusBar.enabled', undefined);
     await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'x'));
     await waitFor('counted again', () => (api.internal.tokenCount().kind === 'counted' ? true : undefined));
     assert.strictEqual(api.internal.loggedWarnings().count, settled, `warned again: ${api.internal.loggedWarnings().last ?? ''}`);

@@ -16,7 +16,8 @@ import * as vm from 'vm';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import { COMMAND_TOGGLE_BOUNDARIES } from '../../src/commandIds';
-import { activateExtension, closeAllEditors, inlineAnswer, removeScratchDir, waitFor } from './helpers';
+import { Rng } from '../unit/core/tokenizer/random';
+import { activateExtension, closeAllEditors, inlineAnswer, removeScratchDir, waitFor, setUserSetting } from './helpers';
 
 const EDITS = Number(process.env.TOKENSCOPE_SOAK_EDITS ?? 2000);
 const SAMPLE_EVERY = 100;
@@ -81,7 +82,7 @@ describe('soak', function () {
   });
   after(async () => {
     await vscode.workspace.getConfiguration('editor').update('quickSuggestions', undefined, vscode.ConfigurationTarget.Global);
-    await vscode.workspace.getConfiguration('tokenscope').update('encoding', undefined, vscode.ConfigurationTarget.Global);
+    await setUserSetting('encoding', undefined);
     await closeAllEditors();
     removeScratchDir(tmp);
   });
@@ -92,7 +93,6 @@ describe('soak', function () {
     fs.writeFileSync(file, PYTHON.repeat(20));
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const editor = await vscode.window.showTextDocument(doc);
-    const cfg = (): vscode.WorkspaceConfiguration => vscode.workspace.getConfiguration('tokenscope');
     const errorsBefore = api.internal.loggedErrors().count;
     gc();
     const handlesBefore = process.getActiveResourcesInfo().length;
@@ -100,21 +100,20 @@ describe('soak', function () {
     const rss: number[] = [];
     const heap: number[] = [];
     const snippets = ['x', ' ', '\n', '    return value\n', 'def f(a, b):\n    ', '🙂', "'s", '# note\n', '<|endoftext|>', 'import os\n', '\t', 'ção'];
-    let seed = 7;
-    const rnd = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const rng = new Rng(7);
     let accepted = 0;
     for (let i = 1; i <= EDITS; i++) {
       const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-      const at = doc.positionAt(rnd(length + 1));
-      if (rnd(3) === 0 && length > 200) {
-        const end = doc.positionAt(Math.min(length, doc.offsetAt(at) + 1 + rnd(12)));
+      const at = doc.positionAt(rng.int(length + 1));
+      if (rng.int(3) === 0 && length > 200) {
+        const end = doc.positionAt(Math.min(length, doc.offsetAt(at) + 1 + rng.int(12)));
         assert.ok(await editor.edit((e) => e.delete(new vscode.Range(at, end))));
       } else {
-        assert.ok(await editor.edit((e) => e.insert(at, snippets[rnd(snippets.length)]!)));
+        assert.ok(await editor.edit((e) => e.insert(at, snippets[rng.int(snippets.length)]!)));
       }
       if (i % 100 === 50) {
         // a completion at the end of a line, accepted when there is one
-        const line = doc.lineAt(rnd(doc.lineCount));
+        const line = doc.lineAt(rng.int(doc.lineCount));
         editor.selection = new vscode.Selection(line.range.end, line.range.end);
         const o = await inlineAnswer(api, 'a completion answer', doc, (x) => (x.suggestion || x.skipped ? x : undefined));
         if (o.suggestion) {
@@ -123,7 +122,7 @@ describe('soak', function () {
           if (doc.version !== before) accepted++;
         }
       }
-      if (i % 250 === 0) await cfg().update('encoding', i % 500 === 0 ? undefined : 'cl100k_base', vscode.ConfigurationTarget.Global);
+      if (i % 250 === 0) await setUserSetting('encoding', i % 500 === 0 ? undefined : 'cl100k_base');
       if (i % 150 === 0) await vscode.commands.executeCommand(COMMAND_TOGGLE_BOUNDARIES);
       if (i % SAMPLE_EVERY === 0) {
         await new Promise((r) => setTimeout(r, 50));
@@ -134,7 +133,7 @@ describe('soak', function () {
         heap.push(m.heapUsed / 1048576);
       }
     }
-    await cfg().update('encoding', undefined, vscode.ConfigurationTarget.Global);
+    await setUserSetting('encoding', undefined);
     // exact at the end: the model (o200k again) equals a full re-encode of what the editor holds
     const ids = await waitFor('the final model', () => {
       const s = api.internal.modelState(doc);

@@ -35,7 +35,7 @@ export class GlitchTracker {
   private readonly spans = new SpanBuffer();
   /** Findings are complete for [0, scanned) (UTF-16 offset). */
   private scanned = 0;
-  /** The longest finding seen (UTF-16 units), for finding the first one an offset can touch. */
+  /** The longest finding seen (UTF-16 units; only grows), for finding the first one an offset can touch. */
   private longest = 0;
   /** False until the first `scanMore` (an empty document is complete after it). */
   private scannedOnce = false;
@@ -157,10 +157,10 @@ export class GlitchTracker {
     list.splice(from, i - from, ...merged);
   }
 
-  /** The first index whose finding could overlap an offset ≥ `at`: findings are at most maxLength long. */
+  /** The first index whose finding could overlap an offset ≥ `at`: no finding is longer than `longest`. */
   private firstOverlapping(at: number): number {
     const list = this.list;
-    const target = at - this.maxLength;
+    const target = at - this.longest;
     let lo = 0;
     let hi = list.length;
     while (lo < hi) {
@@ -169,11 +169,6 @@ export class GlitchTracker {
       else hi = mid;
     }
     return lo;
-  }
-
-  /** The longest finding's length (UTF-16 units): a token or a pattern, bounded; only grows. */
-  private get maxLength(): number {
-    return this.longest;
   }
 }
 

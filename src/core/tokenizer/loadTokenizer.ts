@@ -13,11 +13,14 @@ export function loadBpeTokenizer(name: EncodingName, ranksDir: string, tables?: 
   const spec = ENCODINGS[name];
   let table = tables?.get(spec.rankFile);
   if (!table) {
-    const file = path.join(ranksDir, `${spec.rankFile}.tkr`);
-    table = RankTable.fromTkr(fs.readFileSync(file));
+    table = RankTable.fromTkr(fs.readFileSync(rankFilePath(ranksDir, name)));
     tables?.set(spec.rankFile, table);
   }
   return new BpeTokenizer(spec, table);
+}
+
+function rankFilePath(ranksDir: string, name: EncodingName): string {
+  return path.join(ranksDir, `${ENCODINGS[name].rankFile}.tkr`);
 }
 
 /**
@@ -28,7 +31,7 @@ export function loadBpeTokenizer(name: EncodingName, ranksDir: string, tables?: 
 export async function loadBpeTokenizerSliced(name: EncodingName, ranksDir: string, tables: Map<string, RankTable>, pause: () => Promise<void>): Promise<BpeTokenizer> {
   const spec = ENCODINGS[name];
   if (!tables.has(spec.rankFile)) {
-    const data = await fs.promises.readFile(path.join(ranksDir, `${spec.rankFile}.tkr`));
+    const data = await fs.promises.readFile(rankFilePath(ranksDir, name));
     const built = await RankTable.fromTkrSliced(data, pause);
     if (!tables.has(spec.rankFile)) tables.set(spec.rankFile, built);
   }

@@ -1,3 +1,4 @@
+import { nextTurn } from '../../common/async';
 import type { IDisposable } from '../../common/dispose';
 import type { BpeTokenizer } from './bpeTokenizer';
 import type { EncodingName } from './encodings';
@@ -23,10 +24,9 @@ export class TokenizerRegistry<T extends Tokenizer = BpeTokenizer> implements ID
    */
   static fromRanksDir(ranksDir: string): TokenizerRegistry<BpeTokenizer> {
     const tables = new Map<string, RankTable>();
-    const pause = (): Promise<void> => new Promise((r) => setImmediate(r));
     return new TokenizerRegistry(
       (name) => loadBpeTokenizer(name, ranksDir, tables),
-      (name) => loadBpeTokenizerSliced(name, ranksDir, tables, pause),
+      (name) => loadBpeTokenizerSliced(name, ranksDir, tables, nextTurn),
     );
   }
 

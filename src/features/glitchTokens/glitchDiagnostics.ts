@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Disposable } from '../../common/dispose';
+import { formatCount } from '../../core/format/formatCount';
 import type { ILogger } from '../../common/logger';
 import type { EvidenceStrength } from '../../core/glitch/curated';
 import type { GlitchIndex, GlitchInfo, GlitchKind } from '../../core/glitch/glitchIndex';
@@ -136,18 +137,15 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     const c0 = threadCpuMs();
     t.tracker.applyEdits(edits);
     if (!t.tracker.complete) return; // the scan publishes when it finishes
-    const c1 = threadCpuMs();
     t.editMs += performance.now() - t0;
-    t.editCpuMs = t.editCpuMs === undefined || c0 === undefined || c1 === undefined ? undefined : t.editCpuMs + c1 - c0;
+    t.editCpuMs = addCpuSince(t.editCpuMs, c0);
     t.pendingPublish ??= setImmediate(() => {
       t.pendingPublish = undefined;
       if (this.tracked.get(t.document.uri.toString()) !== t) return;
       const p0 = performance.now();
       const q0 = threadCpuMs();
       this.publish(t);
-      const q1 = threadCpuMs();
-      const cpuMs = t.editCpuMs === undefined || q0 === undefined || q1 === undefined ? undefined : t.editCpuMs + q1 - q0;
-      this.lastUpdate = { version: t.document.version, ms: t.editMs + performance.now() - p0, cpuMs };
+      this.lastUpdate = { version: t.document.version, ms: t.editMs + performance.now() - p0, cpuMs: addCpuSince(t.editCpuMs, q0) };
       t.editMs = 0;
       t.editCpuMs = 0;
     });
@@ -207,10 +205,6 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     this.log.trace(`${key}: ${t.tracker.findings.length} findings, ${slices} slices in ${(performance.now() - startedAt).toFixed(1)} ms`);
   }
 
-  private severityOf(info: GlitchInfo, g: GlitchSettings): GlitchSeverity {
-    return findingSeverity(info, g);
-  }
-
   private publish(t: Tracked): void {
     const doc = t.document;
     if (doc.isClosed) return;
@@ -218,7 +212,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     const pub: PublishedFinding[] = [];
     const shown: GlitchFinding[] = [];
     for (const f of t.tracker.findings) {
-      const severity = this.severityOf(f.info, settings);
+      const severity = findingSeverity(f.info, settings);
       if (severity === 'off') continue;
       pub.push({ start: f.start, end: f.end, text: f.info.text, kind: f.info.kind, id: f.info.id, severity });
       if (shown.length < MAX_DIAGNOSTICS) shown.push(f);
@@ -228,12 +222,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     const shape = diagnosticShape(doc, pub, shown.length);
     if (t.shape && sameNumbers(shape, t.shape) && this.collection.has(doc.uri)) return;
     t.shape = shape;
-    const diagnostics = shown.map((f, i) => {
-      const d = new vscode.Diagnostic(rangeOfShape(shape, i), message(f), TO_VSCODE[pub[i]!.severity as Exclude<GlitchSeverity, 'off'>]);
-      d.source = 'Tokenscope';
-      d.code = GLITCH_CODE;
-      return d;
-    });
+    const diagnostics = shown.map((f, i) => glitchDiagnostic(rangeOfShape(shape, i), message(f), TO_VSCODE[pub[i]!.severity as Exclude<GlitchSeverity, 'off'>]));
     if (pub.length > shown.length) diagnostics.push(moreFindings(doc, pub, shown.length));
     this.collection.set(doc.uri, diagnostics);
   }
@@ -241,7 +230,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private findingAt(document: vscode.TextDocument, offset: number): GlitchFinding | undefined {
     const t = this.tracked.get(document.uri.toString());
     const settings = this.settings.of(document);
-    return t?.tracker.findings.find((f) => f.start <= offset && offset < f.end && this.severityOf(f.info, settings) !== 'off');
+    return t?.tracker.findings.find((f) => f.start <= offset && offset < f.end && findingSeverity(f.info, settings) !== 'off');
   }
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
@@ -363,17 +352,21 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
-/** One diagnostic on the first finding left out, saying how many more there are and where to see them. */
-function moreFindings(doc: vscode.TextDocument, pub: readonly PublishedFinding[], shown: number): vscode.Diagnostic {
-  const first = pub[shown]!;
-  const d = new vscode.Diagnostic(
-    new vscode.Range(doc.positionAt(first.start), doc.positionAt(first.end)),
-    `${(pub.length - shown).toLocaleString('en-US')} more glitch-token findings from here on are not marked (Tokenscope marks the first ${MAX_DIAGNOSTICS.toLocaleString('en-US')} of a document); "Tokenscope: Glitch Token Report" lists them all.`,
-    vscode.DiagnosticSeverity.Information,
-  );
+function glitchDiagnostic(range: vscode.Range, text: string, severity: vscode.DiagnosticSeverity): vscode.Diagnostic {
+  const d = new vscode.Diagnostic(range, text, severity);
   d.source = 'Tokenscope';
   d.code = GLITCH_CODE;
   return d;
+}
+
+/** One diagnostic on the first finding left out, saying how many more there are and where to see them. */
+function moreFindings(doc: vscode.TextDocument, pub: readonly PublishedFinding[], shown: number): vscode.Diagnostic {
+  const first = pub[shown]!;
+  return glitchDiagnostic(
+    new vscode.Range(doc.positionAt(first.start), doc.positionAt(first.end)),
+    `${formatCount(pub.length - shown)} more glitch-token findings from here on are not marked (Tokenscope marks the first ${formatCount(MAX_DIAGNOSTICS)} of a document); "Tokenscope: Glitch Token Report" lists them all.`,
+    vscode.DiagnosticSeverity.Information,
+  );
 }
 
 /**
@@ -384,4 +377,10 @@ export function findingSeverity(info: GlitchInfo, g: GlitchSettings): GlitchSeve
   const setting = info.kind === 'curated' ? g.reported : info.kind === 'model' ? g.modelCandidates : info.kind === 'unreachable' ? g.unreachable : g.specialText;
   const cap = CAP[info.strength];
   return RANK[setting] < RANK[cap] ? setting : cap;
+}
+
+/** `total` plus this thread's CPU time since `since` (ms); undefined where the runtime cannot tell. */
+function addCpuSince(total: number | undefined, since: number | undefined): number | undefined {
+  const now = threadCpuMs();
+  return total === undefined || since === undefined || now === undefined ? undefined : total + now - since;
 }

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { fork, type ChildProcess } from 'child_process';
-import { raceAbort } from '../../../common/async';
+import { nextTurn, raceAbort } from '../../../common/async';
 import { asBackendErrorCode, BackendError } from '../../../common/errors';
 import { childProcessTransport, describeExit, RequestChannel, stderrSummary } from '../../../common/requestChannel';
 import type { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
@@ -68,7 +68,7 @@ export class LocalBackend implements CompletionBackend {
   /** Reads the model's metadata (fails fast: missing, corrupt, no FIM), starts the worker, loads the weights. */
   static async open(options: LocalBackendOptions, signal?: AbortSignal): Promise<LocalBackend> {
     // the vocabulary is read on this thread (the extension host): in steps, never one long task
-    const { info, tokenizer } = await readModelInfoSliced(options.modelPath, () => new Promise((r) => setImmediate(r)));
+    const { info, tokenizer } = await readModelInfoSliced(options.modelPath, nextTurn);
     const b = new LocalBackend(info, tokenizer, options);
     try {
       b.ensureWorker(); // starts the engine, which loads the model first

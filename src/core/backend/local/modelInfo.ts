@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import { BackendError, errorMessage, isTokenscopeError } from '../../../common/errors';
 import { GgufFile, ggufTypeName } from '../../gguf/ggufFile';
-import { basename } from 'path';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import { GgufVocab } from '../../tokenizer/gguf/ggufVocab';
 import { detectFimFamily, FIM_TEMPLATES, type FimFamily } from '../fimTemplates';
@@ -42,23 +41,31 @@ const FILE_TYPES: Readonly<Record<number, string>> = {
  * vocabulary), model-no-fim.
  */
 export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufTokenizer } {
-  const file = openModelFile(path);
-  const tokenizer = readingModel(path, () => new GgufTokenizer(GgufVocab.fromGguf(file.g), { name: `gguf:${basename(path)}` }));
-  return describeModel(path, file, tokenizer);
+  const steps = readingSteps(path);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
 }
 
 /**
- * `readModelInfo` in three steps with `pause()` awaited between them (file, vocabulary, tokenizer
- * tables: each 6–60 ms on the shipped model, cold), for the extension host, where the whole took
- * up to 95 ms in one task at the first completion (hostile-documents suite).
+ * `readModelInfo` with `pause()` awaited between its steps (file, vocabulary, tokenizer tables:
+ * each 6–60 ms on the shipped model, cold), for the extension host, where the whole took up to
+ * 95 ms in one task at the first completion (hostile-documents suite).
  */
 export async function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
+  const steps = readingSteps(path);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await pause();
+  }
+}
+
+/** Reading a model file, yielding between its costly steps (one parse of the file for both the metadata and the tokenizer). */
+function* readingSteps(path: string): Generator<void, { info: ModelInfo; tokenizer: GgufTokenizer }, void> {
   const file = openModelFile(path);
-  await pause();
+  yield;
   const vocab = readingModel(path, () => GgufVocab.fromGguf(file.g));
-  await pause();
-  const tokenizer = readingModel(path, () => new GgufTokenizer(vocab, { name: `gguf:${basename(path)}` }));
-  await pause();
+  yield;
+  const tokenizer = readingModel(path, () => new GgufTokenizer(vocab, { name: GgufTokenizer.nameOf(path) }));
+  yield;
   return describeModel(path, file, tokenizer);
 }
 

@@ -70,7 +70,12 @@ export class GgufTokenizer implements Tokenizer {
   /** Reads the vocabulary of the GGUF file at `file` (tensor data is not read). */
   static load(file: string, options: GgufTokenizerOptions = {}): GgufTokenizer {
     const g = GgufFile.open(file);
-    return new GgufTokenizer(GgufVocab.fromGguf(g), { ...options, name: options.name ?? `gguf:${path.basename(file)}` });
+    return new GgufTokenizer(GgufVocab.fromGguf(g), { ...options, name: options.name ?? GgufTokenizer.nameOf(file) });
+  }
+
+  /** The name `load` gives the tokenizer of the file at `file`. */
+  static nameOf(file: string): string {
+    return `gguf:${path.basename(file)}`;
   }
 
   get vocabSize(): number {

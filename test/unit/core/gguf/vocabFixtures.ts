@@ -7,6 +7,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { REPO_ROOT } from '../../../corpus';
+import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
+import { differingCodePoints, sameIds } from '../codePointSweep';
 
 export const VOCAB_DIR = path.join(REPO_ROOT, '.vscode-test', 'vocabs');
 
@@ -145,4 +147,19 @@ export interface NodeLlamaCppGgufInfo {
 export async function readGgufWithNodeLlamaCpp(file: string): Promise<NodeLlamaCppGgufInfo> {
   const nl = await import('node-llama-cpp');
   return nl.readGgufFileInfo(file, { sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false });
+}
+
+/** One vocabulary per pre-tokenizer family the GGUF tokenizer supports: the code-point sweep's set. */
+export const SWEEP_VOCABS = ['starcoder', 'qwen2', 'qwen35', 'llama-bpe', 'deepseek-coder', 'gpt-2', 'command-r'] as const;
+
+/** The code points whose probes the GGUF tokenizer splits differently from llama.cpp for vocab `name` (full sweep, codePointSweep.ts). */
+export async function codePointsDifferingFromLlamaCpp(name: string): Promise<number[]> {
+  await ensureVocabs();
+  const oracle = await loadLlamaCppVocab(name);
+  try {
+    const tok = GgufTokenizer.load(vocabPath(name));
+    return differingCodePoints((text) => sameIds(oracle.tokenize(text), tok.encode(text)));
+  } finally {
+    await oracle.dispose();
+  }
 }

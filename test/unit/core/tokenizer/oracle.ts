@@ -5,6 +5,7 @@ import type { BpeTokenizer } from '../../../../src/core/tokenizer/bpeTokenizer';
 import type { RankTable } from '../../../../src/core/tokenizer/rankTable';
 import { TiktokenTokenizer } from '../../../../src/core/tokenizer/tiktokenTokenizer';
 import { REPO_ROOT } from '../../../corpus';
+import { differingCodePoints, sameIds } from '../codePointSweep';
 
 /** Rank tables built by `npm run build` (scripts/buildRanks.mjs). */
 export const RANKS_DIR = path.join(REPO_ROOT, 'dist/ranks');
@@ -39,4 +40,11 @@ export function firstDifference(a: ArrayLike<number>, b: ArrayLike<number>): num
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
+}
+
+/** The code points whose probes our tokenizer splits differently from tiktoken under `name` (full sweep, codePointSweep.ts). */
+export function codePointsDifferingFromTiktoken(name: EncodingName): number[] {
+  const ours = fastTokenizer(name);
+  const oracle = tiktokenOracle(name);
+  return differingCodePoints((text) => sameIds(oracle.encode(text), ours.encode(text)));
 }
