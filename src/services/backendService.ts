@@ -26,6 +26,8 @@ export type BackendState =
 /** The loaded local model's own tokenizer, for counts labelled with the model's name. */
 export interface LocalModelTokenizer {
   readonly name: string;
+  /** The GGUF file (the tokenizer worker reads its vocabulary to count large texts off the host thread). */
+  readonly modelPath: string;
   count(text: string): number;
 }
 
@@ -115,7 +117,7 @@ export class BackendService extends Disposable {
   /** The loaded local model's tokenizer (undefined: no local model loaded; never loads one). */
   localTokenizer(): LocalModelTokenizer | undefined {
     const b = this.backend;
-    return b instanceof LocalBackend ? { name: this.label(), count: (t) => b.tokenizer.count(t) } : undefined;
+    return b instanceof LocalBackend ? { name: this.label(), modelPath: b.info.path, count: (t) => b.tokenizer.count(t) } : undefined;
   }
 
   /**

@@ -156,8 +156,23 @@ export class TokenModels extends Disposable {
     return this.entries.size;
   }
 
-  /** Small documents on this thread (≤ ~5 ms), large ones in the worker with progress. */
+  /**
+   * Small documents on this thread (≤ ~5 ms), large ones in the worker with progress. An encoding
+   * not loaded yet (a switch, a document opened before the preload ended) is loaded first in slices:
+   * its rank table at once is a 30–75 ms host task. Edits meanwhile are in the text read after it.
+   */
   private build(entry: Entry, encoding: EncodingName): void {
+    if (this.registry.has(encoding)) return this.buildLoaded(entry, encoding);
+    const waiting = entry.state; // replaced by a rebuild, a drop or an encoding switch meanwhile
+    void this.registry.preload(encoding).then(() => {
+      if (entry.state !== waiting || this.entries.get(entry.document.uri.toString()) !== entry) return;
+      entry.pending = [];
+      this.buildLoaded(entry, encoding);
+      if (entry.state.kind === 'ready') this.changed.fire(entry.document);
+    });
+  }
+
+  private buildLoaded(entry: Entry, encoding: EncodingName): void {
     const text = entry.document.getText();
     if (text.length <= BACKGROUND_THRESHOLD) this.buildHere(entry, encoding, text);
     else this.buildInWorker(entry, encoding, text);

@@ -19,6 +19,7 @@ import type { DownloadResult } from '../../src/core/download/downloader';
 import type { TokenscopeApi } from '../../src/extension';
 import { closedPort, startFakeServer } from '../support/fakeServers';
 import { ensureVocabs, vocabPath } from '../unit/core/gguf/vocabFixtures';
+import { formatCount } from '../../src/core/format/formatCount';
 import { activateExtension, backendStateIs, openUntitled, removeScratchDir, setUserSetting, shippedModelPath, waitFor } from './helpers';
 
 /**
@@ -75,6 +76,16 @@ describe('completion backend', function () {
       return t.kind === 'counted' && t.tooltip.includes('local model `tokenscope-fim-tiny`') ? t : undefined;
     });
     assert.match(snap.kind === 'counted' ? snap.tooltip : '', new RegExp(`local model \`tokenscope-fim-tiny\` \\| ${cmp.model.tokens} \\|`));
+    // a larger document (128 KB) is counted in the tokenizer worker, off the host thread: the same figure
+    const big = await openUntitled({ language: 'python', content: `# ${'é'.repeat(8)}\n` + 'def add(a, b):\n    return a + b\n'.repeat(4000) });
+    await vscode.window.showTextDocument(big);
+    const bigCmp = await vscode.commands.executeCommand<EncodingComparison>('tokenscope.compareEncodings', { pick: false });
+    assert.ok(bigCmp.model && bigCmp.model.tokens > 4000, `${bigCmp.model?.tokens} tokens`);
+    const bigSnap = await waitFor('the local model count of the larger document', () => {
+      const t = api.internal.tokenCount();
+      return t.kind === 'counted' && t.uri === big.uri.toString() && t.tooltip.includes('local model `tokenscope-fim-tiny`') ? t : undefined;
+    });
+    assert.ok(bigSnap.kind === 'counted' && bigSnap.tooltip.includes(`local model \`tokenscope-fim-tiny\` | ${formatCount(bigCmp.model.tokens)} |`), bigSnap.kind === 'counted' ? bigSnap.tooltip : '');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

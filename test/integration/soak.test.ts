@@ -99,6 +99,9 @@ describe('soak', function () {
     const xs: number[] = [];
     const rss: number[] = [];
     const heap: number[] = [];
+    /** What V8 holds for its heap (used or not), and memory outside it (ArrayBuffers, external strings): where RSS swings come from. */
+    const heapTotal: number[] = [];
+    const external: number[] = [];
     const snippets = ['x', ' ', '\n', '    return value\n', 'def f(a, b):\n    ', '🙂', "'s", '# note\n', '<|endoftext|>', 'import os\n', '\t', 'ção'];
     const rng = new Rng(7);
     let accepted = 0;
@@ -131,6 +134,8 @@ describe('soak', function () {
         xs.push(i);
         rss.push(m.rss / 1048576);
         heap.push(m.heapUsed / 1048576);
+        heapTotal.push(m.heapTotal / 1048576);
+        external.push(m.external / 1048576);
       }
     }
     await setUserSetting('encoding', undefined);
@@ -157,7 +162,7 @@ describe('soak', function () {
     const skip = Math.floor(xs.length / 4);
     const rssSlope = slope(xs.slice(skip), rss.slice(skip)) * 1000;
     const heapSlope = slope(xs.slice(skip), heap.slice(skip)) * 1000;
-    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, handlesBefore, handlesAfter };
+    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, handlesBefore, handlesAfter };
     console.log(`      ${EDITS} edits, ${accepted} completions accepted; RSS ${rss[0]?.toFixed(0)} → ${rss[rss.length - 1]?.toFixed(0)} MB (slope ${rssSlope.toFixed(2)} MB/1k edits), heap after GC ${heap[0]?.toFixed(1)} → ${heap[heap.length - 1]?.toFixed(1)} MB (slope ${heapSlope.toFixed(2)} MB/1k edits); active handles ${handlesBefore} → ${handlesAfter}`);
     if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, 'soak.json'), JSON.stringify(result, null, 2));
     assert.ok(handlesAfter <= handlesBefore + 5, `active handles grew from ${handlesBefore} to ${handlesAfter}: ${JSON.stringify(process.getActiveResourcesInfo())}`);

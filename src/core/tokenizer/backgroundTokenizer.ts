@@ -58,20 +58,33 @@ export class BackgroundTokenizer implements IDisposable {
     return this.request('count', encoding, text, { signal });
   }
 
+  /**
+   * Token count of `text` by the GGUF model at `modelPath` (its vocabulary is read in the worker and
+   * kept for the next request while the file is unchanged). Cannot stop once running: on abort the
+   * promise rejects at once.
+   */
+  modelCount(modelPath: string, text: string, signal?: AbortSignal): Promise<number> {
+    return this.send({ kind: 'modelCount', modelPath, text }, signal ? { signal } : {}) as Promise<number>;
+  }
+
   /** Structural glitch analysis of an encoding's vocabulary (≈0.1–0.5 s), in the worker. */
   structure(encoding: EncodingName, signal?: AbortSignal): Promise<StructuralReport> {
     return this.request('structure', encoding, '', { signal });
   }
 
-  private request<K extends TokenizeKind>(kind: K, encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<TokenizeResults[K]> {
+  private request<K extends Exclude<TokenizeKind, 'modelCount'>>(kind: K, encoding: EncodingName, text: string, options: BackgroundTokenizeOptions): Promise<TokenizeResults[K]> {
+    return this.send({ kind, encoding, text, blockTarget: options.blockTarget ?? 4096 }, options) as Promise<TokenizeResults[K]>;
+  }
+
+  private send(request: TokenizeRequest, options: BackgroundTokenizeOptions): Promise<TokenizeResults[TokenizeKind]> {
     if (this.disposed) return Promise.reject(new Error('background tokenizer disposed'));
-    const request: TokenizeRequest = { kind, encoding, text, blockTarget: options.blockTarget ?? 4096 };
+    const kind = request.kind;
     // only tokenization polls the abort flag; the other kinds cannot stop, so they settle at once
     return this.ensureWorker().channel.request(request, {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onProgress ? { onEvent: options.onProgress } : {}),
       settleOnAbort: kind === 'tokenize' ? 'reply' : 'now',
-    }) as Promise<TokenizeResults[K]>;
+    });
   }
 
   private ensureWorker(): NonNullable<BackgroundTokenizer['worker']> {

@@ -4,6 +4,7 @@
  * one at a time; a running tokenization polls the request's shared abort flag between progress
  * reports.
  */
+import * as fs from 'fs';
 import { workerData } from 'worker_threads';
 import { abortError } from '../../common/async';
 import { serveRequests, Transfer, workerParent } from '../../common/requestServer';
@@ -13,6 +14,7 @@ import { analyzeStructure, vocabularyOfBpe } from '../glitch/structural';
 import { lexToBlockArrays } from './documentTokens';
 import { isEncodingName, type EncodingName } from './encodings';
 import { loadBpeTokenizer } from './loadTokenizer';
+import { GgufTokenizer } from './gguf/ggufTokenizer';
 import { TiktokenTokenizer, toTiktokenBpeRanks } from './tiktokenTokenizer';
 import type { TokenizeRequest, TokenizeResults } from './tokenizeWorkerProtocol';
 
@@ -24,7 +26,16 @@ if (parent) {
   const tables = new Map<string, RankTable>();
   const tokenizers = new Map<EncodingName, BpeTokenizer>();
   const references = new Map<EncodingName, TiktokenTokenizer>();
+  /** One GGUF tokenizer: the local model's (the user has one loaded at a time). */
+  let model: { readonly key: string; readonly tokenizer: GgufTokenizer } | undefined;
+  const modelTokenizer = (file: string): GgufTokenizer => {
+    const st = fs.statSync(file);
+    const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+    if (model?.key !== key) model = { key, tokenizer: GgufTokenizer.load(file) };
+    return model.tokenizer;
+  };
   serveRequests<TokenizeRequest, AnyResult, number>(parent, (req, context) => {
+    if (req.kind === 'modelCount') return modelTokenizer(req.modelPath).count(req.text);
     if (!isEncodingName(req.encoding)) throw new Error(`unknown encoding ${String(req.encoding)}`);
     let tok = tokenizers.get(req.encoding);
     if (!tok) tokenizers.set(req.encoding, (tok = loadBpeTokenizer(req.encoding, ranksDir, tables)));

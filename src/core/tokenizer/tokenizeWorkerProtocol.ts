@@ -13,6 +13,8 @@ export interface TokenizeResults {
   readonly reference: ReferenceResult;
   readonly count: number;
   readonly structure: StructuralReport;
+  /** The token count of a GGUF model's own tokenizer (llama.cpp's tokenization). */
+  readonly modelCount: number;
 }
 
 export type TokenizeKind = keyof TokenizeResults;
@@ -21,9 +23,16 @@ export type TokenizeKind = keyof TokenizeResults;
  * A request from BackgroundTokenizer (extension host) to tokenizeWorker (worker thread), over a
  * RequestChannel; 'tokenize' streams progress events (code units done).
  */
-export interface TokenizeRequest {
-  readonly kind: TokenizeKind;
-  readonly encoding: string;
-  readonly text: string;
-  readonly blockTarget: number;
-}
+export type TokenizeRequest =
+  | {
+      readonly kind: Exclude<TokenizeKind, 'modelCount'>;
+      readonly encoding: string;
+      readonly text: string;
+      readonly blockTarget: number;
+    }
+  | {
+      readonly kind: 'modelCount';
+      /** The GGUF file whose vocabulary counts (read in the worker, kept while its size and mtime stay). */
+      readonly modelPath: string;
+      readonly text: string;
+    };

@@ -53,6 +53,11 @@ export class TokenizerRegistry<T extends Tokenizer = BpeTokenizer> implements ID
     return p;
   }
 
+  /** Whether the encoding is created already (`get` returns at once). */
+  has(name: EncodingName): boolean {
+    return this.byName.has(name);
+  }
+
   get(name: EncodingName): T {
     let t = this.byName.get(name);
     if (!t) {

@@ -24,17 +24,36 @@ interface EncodingRow {
   readonly charsPerToken: number;
 }
 
-/** The local model's tokenizer runs on this thread (≈36 MB/s): up to 2 M UTF-16 units is ≤ 60 ms. */
-const MODEL_COUNT_LIMIT = 2 * 1024 * 1024;
+/** The local model's count is not taken over this many UTF-16 units (the worker reads it at 5–36 MB/s). */
+const MODEL_COUNT_LIMIT = 16 * 1024 * 1024;
 
-/** Above this many UTF-16 units the comparison runs in the worker, with progress (≈20 ms per encoding per MB). */
-const COMPARE_IN_WORKER = 512 * 1024;
+/**
+ * Above this many UTF-16 units the comparison runs in the worker, with progress: the six encodings
+ * take ≈20 ms per MB each, the local model's tokenizer 30–200 ms per MB (code … binary junk).
+ */
+const COMPARE_IN_WORKER = 32 * 1024;
 
 /**
  * "Compare Encodings": a quick pick listing the count and chars/token of the selection or document
  * under every encoding (and the loaded local model's tokenizer); picking one uses it in this
  * workspace. `{ pick: false }` returns the comparison without the quick pick.
  */
+interface Counted {
+  readonly rows: readonly EncodingRow[];
+  /** The local model's count (undefined: no model loaded, or the text is too long). */
+  readonly modelTokens: number | undefined;
+}
+
+/**
+ * Every count on this thread, for texts up to COMPARE_IN_WORKER long (≈5–10 ms in all); encodings
+ * not used yet are loaded first in slices (a rank table at once is 30–75 ms).
+ */
+async function countHere(registry: TokenizerRegistry, texts: readonly string[], chars: number, local: LocalModelTokenizer | undefined): Promise<Counted> {
+  for (const e of ENCODING_NAMES) await registry.preload(e);
+  const rows = ENCODING_NAMES.map((e) => row(e, texts.reduce((n, s) => n + registry.get(e).count(s), 0), chars));
+  return { rows, modelTokens: local ? texts.reduce((n, t) => n + local.count(t), 0) : undefined };
+}
+
 export class CompareEncodingsCommand implements Command {
   readonly id = COMMAND_COMPARE_ENCODINGS;
 
@@ -51,33 +70,36 @@ export class CompareEncodingsCommand implements Command {
     const sels = nonEmptySelections(editor);
     const texts = sels.length ? sels.map((s) => editor.document.getText(s)) : [editor.document.getText()];
     const chars = texts.reduce((n, t) => n + t.length, 0);
-    const rows = chars > COMPARE_IN_WORKER ? await this.countInWorker(texts, chars) : ENCODING_NAMES.map((e) => row(e, texts.reduce((n, s) => n + this.registry.get(e).count(s), 0), chars));
-    if (!rows) return undefined;
     const local = this.localModel();
-    let model: EncodingComparison['model'];
-    if (local && chars <= MODEL_COUNT_LIMIT) {
-      const tokens = texts.reduce((n, t) => n + local.count(t), 0);
-      model = { name: local.name, tokens, charsPerToken: tokens ? chars / tokens : 0 };
-    }
+    const counted = chars > COMPARE_IN_WORKER ? await this.countInWorker(texts, chars, local) : await countHere(this.registry, texts, chars, local);
+    if (!counted) return undefined;
+    const { rows, modelTokens } = counted;
+    const model: EncodingComparison['model'] = local && modelTokens !== undefined ? { name: local.name, tokens: modelTokens, charsPerToken: modelTokens ? chars / modelTokens : 0 } : undefined;
     const result: EncodingComparison = { scope: sels.length ? 'selection' : 'document', chars, rows, ...(model ? { model } : {}) };
     if (options?.pick === false) return result;
     await this.pick(result, this.config.encoding.of(editor.document), local);
     return result;
   }
 
-  /** Every encoding's count in the worker, with cancellable progress; undefined when cancelled or failed. */
-  private countInWorker(texts: readonly string[], chars: number): Thenable<EncodingRow[] | undefined> {
+  /** Every encoding's count and the local model's in the worker, with cancellable progress; undefined when cancelled or failed. */
+  private countInWorker(texts: readonly string[], chars: number, local: LocalModelTokenizer | undefined): Thenable<Counted | undefined> {
+    const withModel = local !== undefined && chars <= MODEL_COUNT_LIMIT;
+    const steps = ENCODING_NAMES.length + (withModel ? 1 : 0);
     return vscode.window
       .withProgress({ location: vscode.ProgressLocation.Notification, title: 'Tokenscope: counting under every encoding…', cancellable: true }, (progress, token) =>
         withSignal(token, async (signal) => {
-          const out: EncodingRow[] = [];
+          const rows: EncodingRow[] = [];
           for (const encoding of ENCODING_NAMES) {
-            progress.report({ message: encoding, increment: 100 / ENCODING_NAMES.length });
+            progress.report({ message: encoding, increment: 100 / steps });
             let tokens = 0;
             for (const t of texts) tokens += await this.background.count(encoding, t, signal);
-            out.push(row(encoding, tokens, chars));
+            rows.push(row(encoding, tokens, chars));
           }
-          return out;
+          if (!withModel) return { rows, modelTokens: undefined };
+          progress.report({ message: local.name, increment: 100 / steps });
+          let modelTokens = 0;
+          for (const t of texts) modelTokens += await this.background.modelCount(local.modelPath, t, signal);
+          return { rows, modelTokens };
         }),
       )
       .then(

@@ -17,6 +17,6 @@ export function register(
   background: BackgroundTokenizer,
   logger: ILogger,
 ): Feature<TokenCountStatus> {
-  const status = new TokenCountStatus(models, statusBar, backend, logger);
+  const status = new TokenCountStatus(models, statusBar, backend, background, logger);
   return feature(status, status, registerCommands(new CountTokensCommand(models), new VerifyWithTiktokenCommand(models, background, logger)));
 }

@@ -8,8 +8,10 @@ import { formatCharsPerToken, formatCount } from '../../core/format/formatCount'
 import { PRICES_AS_OF, formatShare, formatUsd, usage } from '../../core/pricing/models';
 import type { DocumentTokens } from '../../core/tokenizer/documentTokens';
 import { ENCODING_NAMES, type EncodingName } from '../../core/tokenizer/encodings';
-import type { BackendService, LocalModelTokenizer } from '../../services/backendService';
+import type { BackgroundTokenizer } from '../../core/tokenizer/backgroundTokenizer';
+import type { BackendService } from '../../services/backendService';
 import type { TokenModels } from '../../services/tokenModels';
+import { LocalModelCount, type LocalModelTokens } from './localModelCount';
 
 /** What the status item shows; also read by the integration tests through the extension's exports. */
 export type TokenCountSnapshot =
@@ -36,13 +38,6 @@ export type TokenCountSnapshot =
 const REFRESH_DELAY_MS = 30;
 
 /**
- * The loaded local model's own tokenizer: its count goes into the tooltip (DESIGN §3.3: the count
- * for the model actually used). Not incremental, so only for documents up to this many UTF-16
- * units (≈7 ms at 36 MB/s), and once per document version.
- */
-const LOCAL_MODEL_COUNT_LIMIT = 256 * 1024;
-
-/**
  * One status-bar item with the token count of the active editor: the document, or the selection when
  * there is one. Counts come from the document's incremental token model, so a refresh costs O(1)
  * for the document and O(selection) at most for selections (long selections reuse the model).
@@ -54,17 +49,19 @@ export class TokenCountStatus extends Disposable {
   private readonly changed = this._register(new vscode.EventEmitter<TokenCountSnapshot>());
   readonly onDidChange = this.changed.event;
   private readonly delayer = this._register(new Delayer(REFRESH_DELAY_MS, 'coalesce'));
-  /** Last local-model count: key `${model}\0${uri}\0${version}`. */
-  private localCount: { key: string; tokens: number } | undefined;
+  /** The local model's count for the tooltip, from the tokenizer worker. */
+  private readonly localCount: LocalModelCount;
 
   constructor(
     private readonly models: TokenModels,
     private readonly settings: SettingSlice<StatusBarSettings>,
     private readonly backend: Pick<BackendService, 'localTokenizer' | 'onDidChangeState'>,
+    background: Pick<BackgroundTokenizer, 'modelCount'>,
     logger: ILogger,
   ) {
     super();
     this.log = withComponent(logger, 'tokenCount');
+    this.localCount = this._register(new LocalModelCount(background, () => this.schedule(), this.log));
     this.item = this._register(vscode.window.createStatusBarItem('tokenscope.tokenCount', vscode.StatusBarAlignment.Right, 100));
     this.item.name = 'Tokenscope Token Count';
     this.item.command = COMMAND_STATUS_BAR_MENU;
@@ -85,17 +82,10 @@ export class TokenCountStatus extends Disposable {
     this.refresh();
   }
 
-  /** The local model's count of the whole document, when a model is loaded and the document is small enough. */
-  private localModelTokens(doc: vscode.TextDocument): { name: string; tokens: number } | undefined {
-    const m: LocalModelTokenizer | undefined = this.backend.localTokenizer();
-    if (!m) return undefined;
-    const key = `${m.name}\0${doc.uri.toString()}\0${doc.version}`;
-    if (this.localCount?.key !== key) {
-      const text = doc.getText();
-      if (text.length > LOCAL_MODEL_COUNT_LIMIT) return undefined;
-      this.localCount = { key, tokens: m.count(text) };
-    }
-    return { name: m.name, tokens: this.localCount.tokens };
+  /** The local model's count of the whole document, when a model is loaded and the count of this version is in. */
+  private localModelTokens(doc: vscode.TextDocument): LocalModelTokens | undefined {
+    const m = this.backend.localTokenizer();
+    return m ? this.localCount.countOf(doc, m) : undefined;
   }
 
   get snapshot(): TokenCountSnapshot {
@@ -174,7 +164,7 @@ export class TokenCountStatus extends Disposable {
     docChars: number,
     selTokens: number | undefined,
     selChars: number | undefined,
-    local: { name: string; tokens: number } | undefined,
+    local: LocalModelTokens | undefined,
   ): vscode.MarkdownString {
     const md = new vscode.MarkdownString(undefined, true);
     // Command links in the tooltip: only these two commands may run from it.

@@ -2,7 +2,9 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { BackgroundTokenizer } from '../../../../src/core/tokenizer/backgroundTokenizer';
 import { DocumentTokens } from '../../../../src/core/tokenizer/documentTokens';
-import { concat, jsCorpus, multilingualCorpus } from '../../../corpus';
+import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
+import { concat, jsCorpus, multilingualCorpus, REPO_ROOT } from '../../../corpus';
+import { SHIPPED_MODEL } from '../backend/localFixtures';
 import { RANKS_DIR, fastTokenizer, tiktokenOracle } from './oracle';
 
 // The compiled worker entry next to the compiled sources (out/src/...).
@@ -74,6 +76,14 @@ describe('core/tokenizer/backgroundTokenizer', function () {
   it('counts in the worker', async () => {
     const text = concat(jsCorpus(600_000));
     assert.strictEqual(await bg.count('p50k_base', text), fastTokenizer('p50k_base').count(text));
+  });
+
+  it("counts with a GGUF model's own tokenizer in the worker, as on the main thread; a missing file is an error", async () => {
+    const text = concat(jsCorpus(300_000)) + concat(multilingualCorpus(20_000));
+    const model = GgufTokenizer.load(SHIPPED_MODEL);
+    assert.strictEqual(await bg.modelCount(SHIPPED_MODEL, text), model.count(text));
+    assert.strictEqual(await bg.modelCount(SHIPPED_MODEL, 'def f(x):\n    return x\n'), model.count('def f(x):\n    return x\n'));
+    await assert.rejects(bg.modelCount(path.join(REPO_ROOT, 'no-such-model.gguf'), 'x'), /no-such-model/);
   });
 
   it('reports a bad encoding as an error, not a crash', async () => {
