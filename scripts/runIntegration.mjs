@@ -12,7 +12,8 @@ try {
   await runTests({
     vscodeExecutablePath,
     extensionDevelopmentPath: root,
-    extensionTestsPath: path.join(root, 'out/test/integration/index.js'),
+    // the compiled tests: out/ (npm test), or the benchmark's own output folder (TOKENSCOPE_OUT_DIR)
+    extensionTestsPath: path.join(process.env.TOKENSCOPE_OUT_DIR || path.join(root, 'out'), 'test/integration/index.js'),
     // a fresh copy of the sample workspace per run: the tests write settings and files in it
     // the whole tier's deadline (the harness's own default is 300 s): with the hostile-documents and
     // soak suites it takes ~6 min on a quiet 2-core machine and more than twice that under load

@@ -266,8 +266,10 @@ export class DocumentTokens {
   }
 
   /**
-   * Adopts a tokenization done elsewhere (a worker, see tokenizeWorker.ts). Cost: one slice/copy per
-   * block (memcpy), no lexing — a few milliseconds for 10 MB.
+   * Adopts a tokenization done elsewhere (a worker, see tokenizeWorker.ts). Blocks are views into the
+   * given arrays (no copy: copying them per block was 350 ms on the extension host for a 10 MB file,
+   * 7,000 small buffers and 35 MB memcpy); an edited block gets arrays of its own, the shared buffer
+   * lives while any block still views it. Cost: ~1 ms for 10 MB.
    */
   static fromBlockArrays(tokenizer: BpeTokenizer, text: string, a: BlockArrays, options: DocumentTokensOptions = {}): DocumentTokens {
     const target = options.blockTarget ?? DEFAULT_BLOCK_TARGET;
@@ -278,7 +280,7 @@ export class DocumentTokens {
     for (let i = 0; i < n; i++) {
       const o = i * BLOCK_FIELDS;
       const [c0, c1, t0, t1, k0, k1] = [a.blocks[o]!, a.blocks[o + 1]!, a.blocks[o + 2]!, a.blocks[o + 3]!, a.blocks[o + 4]!, a.blocks[o + 5]!];
-      blocks.push({ text: text.slice(t0, t1), chunkEnds: a.chunkEnds.slice(c0, c1), tokenEnds: a.tokenEnds.slice(c0, c1), ids: a.ids.slice(k0, k1) });
+      blocks.push({ text: text.slice(t0, t1), chunkEnds: a.chunkEnds.subarray(c0, c1), tokenEnds: a.tokenEnds.subarray(c0, c1), ids: a.ids.subarray(k0, k1) });
       textEnd = t1;
       idsEnd = k1;
     }
