@@ -11,6 +11,51 @@ interface HostFigures {
   readonly cpuMs: number | undefined;
   readonly wallMs: number;
   readonly phase: string;
+  /** Tasks of ≥ 10 ms host-thread CPU, with their span in the CPU profile's clock (µs). */
+  readonly longTasks: readonly { readonly cpuMs: number; readonly phase: string; readonly spanUs: readonly [number, number] }[];
+}
+
+interface CpuProfile {
+  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string }; readonly children?: readonly number[] }[];
+  readonly startTime: number;
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/**
+ * Tokenscope's part of a host task: the task's CPU time × the share of the profile's samples in its
+ * span that have Tokenscope's bundle (dist/) on the stack, among the samples that are neither idle
+ * nor the test's own untimed work (its frames are kept out of the CPU figure already). The sampler
+ * ticks on wall time, so the share is an estimate; the rest is VS Code and its other extensions.
+ */
+function tokenscopeShare(profile: CpuProfile, spanUs: readonly [number, number]): number {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const ownBundle = path.join(REPO_ROOT, 'dist') + path.sep;
+  const kindOf = (leaf: number): 'ours' | 'test' | 'idle' | 'other' => {
+    const name = byId.get(leaf)?.callFrame.functionName;
+    if (name === '(idle)' || name === '(program)') return 'idle';
+    let ours = false;
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const url = byId.get(id)?.callFrame.url ?? '';
+      if (url.includes('/test/integration/')) return 'test';
+      if (url.includes(ownBundle)) ours = true;
+    }
+    return ours ? 'ours' : 'other';
+  };
+  let t = profile.startTime;
+  let ours = 0;
+  let counted = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i]!;
+    if (t < spanUs[0] || t > spanUs[1]) continue;
+    const k = kindOf(profile.samples[i]!);
+    if (k === 'idle' || k === 'test') continue;
+    counted++;
+    if (k === 'ours') ours++;
+  }
+  return counted === 0 ? 0 : ours / counted;
 }
 
 interface SoakFigures {
@@ -35,12 +80,14 @@ const suite: BenchSuite = {
   run: async (log) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-reliability-'));
     const edits = process.env.TOKENSCOPE_SOAK_EDITS ?? '12000';
+    // a CPU profile per hostile document: which part of each long host task was Tokenscope's
+    const profiles = path.join(dir, 'profiles');
     // two hosts: the soak's memory trend must not include the hostile documents' memory being
     // returned (after them, RSS fell 100 MB during the soak: a slope of -16 MB per 1,000 edits)
     const runInVsCode = (grep: string): void => {
       const r = spawnSync('node', [path.join(REPO_ROOT, 'scripts/runIntegration.mjs')], {
         // the tests as compiled with this benchmark (.bench-out), not whatever out/ holds
-        env: { ...process.env, MOCHA_GREP: grep, TOKENSCOPE_RELIABILITY_DIR: dir, TOKENSCOPE_SOAK_EDITS: edits, TOKENSCOPE_OUT_DIR: path.resolve(__dirname, '..') },
+        env: { ...process.env, MOCHA_GREP: grep, TOKENSCOPE_RELIABILITY_DIR: dir, TOKENSCOPE_SOAK_EDITS: edits, TOKENSCOPE_OUT_DIR: path.resolve(__dirname, '..'), TOKENSCOPE_HOST_PROFILE: profiles },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -55,7 +102,19 @@ const suite: BenchSuite = {
     if (!fs.existsSync(hostFile) || !fs.existsSync(soakFile)) throw new Error('the reliability runs wrote no figures');
     const host = JSON.parse(fs.readFileSync(hostFile, 'utf8')) as Record<string, HostFigures>;
     const soak = JSON.parse(fs.readFileSync(soakFile, 'utf8')) as SoakFigures;
+    // Tokenscope's longest part of a long task, over every document's tasks of ≥ 10 ms
+    let ownWorst = { ms: 0, doc: '', phase: '', taskMs: 0 };
+    for (const [name, h] of Object.entries(host)) {
+      const file = path.join(profiles, `${name}.cpuprofile`);
+      if (!fs.existsSync(file)) continue;
+      const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
+      for (const task of h.longTasks) {
+        const ms = task.cpuMs * tokenscopeShare(profile, task.spanUs);
+        if (ms > ownWorst.ms) ownWorst = { ms, doc: name, phase: task.phase, taskMs: task.cpuMs };
+      }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
+    log(`Tokenscope's largest part of a host task: ${ownWorst.ms.toFixed(1)} ms CPU (${ownWorst.doc || '-'}, ${ownWorst.phase || '-'}, of a ${ownWorst.taskMs.toFixed(0)} ms task)`);
     for (const [name, h] of Object.entries(host)) log(`${name}: longest host task ${h.cpuMs?.toFixed(0) ?? '?'} ms CPU (${h.phase || '-'}), longest wall gap ${h.wallMs.toFixed(0)} ms`);
     const worst = Object.entries(host).reduce((a, b) => ((b[1].cpuMs ?? 0) > (a[1].cpuMs ?? 0) ? b : a));
     if (worst[1].cpuMs === undefined) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
@@ -81,6 +140,14 @@ const suite: BenchSuite = {
         target: '≤ 50 ms',
         met: worst[1].cpuMs <= 50,
         note: `host-thread CPU time of the longest task over ${Object.keys(host).length} hostile documents (worst: ${worst[0]}, ${worst[1].phase}); longest wall gap ${worstWall.toFixed(0)} ms (the OS running the renderer on 2 cores)`,
+      },
+      {
+        id: 'reliability.host.longest_task.tokenscope.ms',
+        value: ownWorst.ms,
+        unit: 'ms',
+        target: '≤ 50 ms',
+        met: ownWorst.ms <= 50,
+        note: `Tokenscope's part of the host tasks of ≥ 10 ms (CPU × its share of the CPU profile's samples in the task): largest in ${ownWorst.doc} (${ownWorst.phase}), of a ${ownWorst.taskMs.toFixed(0)} ms task; the rest of the longest tasks is VS Code applying edits to its own copy of a 1 MB line`,
       },
       {
         id: 'reliability.soak.rss_slope_mb_per_1k_edits',

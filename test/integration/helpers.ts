@@ -164,24 +164,36 @@ export async function inlineAnswer<T>(api: TokenscopeApi, what: string, doc: vsc
  * processes (a 550 ms gap held 52 ms of host CPU). Thread CPU time needs Node ≥ 23.9 (VS Code's
  * host has it) and is counted in scheduler ticks of ~4 ms.
  */
+/** Tasks from this much host-thread CPU on are listed (HostTaskProbe.stop().longTasks), up to MAX_LONG_TASKS. */
+const LONG_TASK_MS = 10;
+const MAX_LONG_TASKS = 500;
+
 export class HostTaskProbe {
   private longestWall = 0;
   private longestCpu = 0;
   private longestIn = '';
-  private longestSpanUs: [number, number] = [0, 0];
+  private longestSpanUs: readonly [number, number] = [0, 0];
   private phaseName = '';
   private ticks = 0;
   private last = performance.now();
   private lastCpu = threadCpuMs() ?? 0;
+  /** Every task of at least LONG_TASK_MS CPU (at most MAX_LONG_TASKS), for attributing them in a CPU profile. */
+  private readonly long: { cpuMs: number; phase: string; spanUs: readonly [number, number] }[] = [];
   private readonly timer = setInterval(() => {
     const now = performance.now();
     const cpu = threadCpuMs() ?? 0;
     this.longestWall = Math.max(this.longestWall, now - this.last - 5);
-    if (cpu - this.lastCpu > this.longestCpu) {
-      this.longestCpu = cpu - this.lastCpu;
-      this.longestIn = this.phaseName;
+    const taskCpu = cpu - this.lastCpu;
+    if (taskCpu >= LONG_TASK_MS || taskCpu > this.longestCpu) {
       // where it was, for finding it in a CPU profile (hostProfile): V8 stamps samples in hrtime µs
-      this.longestSpanUs = [Number(process.hrtime.bigint() / 1000n) - (now - this.last) * 1000, Number(process.hrtime.bigint() / 1000n)];
+      const nowUs = Number(process.hrtime.bigint() / 1000n);
+      const spanUs = [nowUs - (now - this.last) * 1000, nowUs] as const;
+      if (taskCpu > this.longestCpu) {
+        this.longestCpu = taskCpu;
+        this.longestIn = this.phaseName;
+        this.longestSpanUs = spanUs;
+      }
+      if (taskCpu >= LONG_TASK_MS && this.long.length < MAX_LONG_TASKS) this.long.push({ cpuMs: taskCpu, phase: this.phaseName, spanUs });
     }
     this.last = now;
     this.lastCpu = cpu;
@@ -206,9 +218,16 @@ export class HostTaskProbe {
     }
   }
   /** `cpuMs`: the longest task in thread CPU time (undefined where the runtime cannot tell); `wallMs`: the longest gap. */
-  stop(): { readonly cpuMs: number | undefined; readonly wallMs: number; readonly phase: string; readonly spanUs: readonly [number, number]; readonly ticks: number } {
+  stop(): {
+    readonly cpuMs: number | undefined;
+    readonly wallMs: number;
+    readonly phase: string;
+    readonly spanUs: readonly [number, number];
+    readonly ticks: number;
+    readonly longTasks: readonly { readonly cpuMs: number; readonly phase: string; readonly spanUs: readonly [number, number] }[];
+  } {
     clearInterval(this.timer);
-    return { cpuMs: threadCpuMs() === undefined ? undefined : this.longestCpu, wallMs: Math.max(0, this.longestWall), phase: this.longestIn, spanUs: this.longestSpanUs, ticks: this.ticks };
+    return { cpuMs: threadCpuMs() === undefined ? undefined : this.longestCpu, wallMs: Math.max(0, this.longestWall), phase: this.longestIn, spanUs: this.longestSpanUs, ticks: this.ticks, longTasks: this.long };
   }
 }
 

@@ -116,7 +116,7 @@ describe('hostile documents', function () {
   let oracle: Tiktoken;
   let tmp: string;
   /** Per document: the longest host task in thread CPU ms, the longest wall gap, and the phase of the first. */
-  const longest: Record<string, { cpuMs: number | undefined; wallMs: number; phase: string; spanUs: readonly [number, number] }> = {};
+  const longest: Record<string, ReturnType<HostTaskProbe['stop']>> = {};
   let probe: HostTaskProbe | undefined;
   /** The test's own oracle work runs on the host thread too: kept out of the probe's figure. */
   const untimed = <T>(work: () => T): T => (probe ? probe.untimed(work) : work());
