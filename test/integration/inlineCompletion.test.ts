@@ -102,7 +102,9 @@ describe('inline completions', function () {
     const s = await suggest(doc);
     counting = false;
     assert.strictEqual(s.healing, 'exact', `healed ${s.healing}`);
-    assert.ok(s.healedBytes >= 3);
+    // generated for "    pri", it backed off at least "pri"; a request still in flight from "p" or
+    // "pr" (a slower machine types slower) serves the typed text through, healed as it was asked
+    assert.ok(s.healedBytes >= (s.source === 'generated' ? 3 : 1), `${s.source}: ${s.healedBytes} bytes healed`);
     assert.ok(s.text.length > 0);
     assert.ok(turns > 10, `the extension host turned ${turns} times while the suggestion was made`);
     await closeActive(doc);
