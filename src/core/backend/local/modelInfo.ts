@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { BackendError, errorMessage, isTokenscopeError } from '../../../common/errors';
+import { runSteps, runStepsPaused, type Steps } from '../../../common/steps';
 import { GgufFile, ggufTypeName } from '../../gguf/ggufFile';
 import { GgufTokenizer } from '../../tokenizer/gguf/ggufTokenizer';
 import { GgufVocab } from '../../tokenizer/gguf/ggufVocab';
@@ -41,41 +42,41 @@ const FILE_TYPES: Readonly<Record<number, string>> = {
  * vocabulary), model-no-fim.
  */
 export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufTokenizer } {
-  const steps = readingSteps(path);
-  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+  return runSteps(readingSteps(path));
 }
 
 /**
- * `readModelInfo` with `pause()` awaited between its steps (file, vocabulary, tokenizer tables:
- * each 6–60 ms on the shipped model, cold), for the extension host, where the whole took up to
- * 95 ms in one task at the first completion (hostile-documents suite).
+ * `readModelInfo` with `pause()` awaited between its steps (the file's metadata; the vocabulary's
+ * index and the merge table, each in steps of 16k entries), for the extension host: the whole was
+ * one 95 ms task at the first completion (hostile-documents suite), then three of 15–35 ms; a
+ * 150k-token vocabulary triples each.
  */
-export async function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
-  const steps = readingSteps(path);
-  for (let r = steps.next(); ; r = steps.next()) {
-    if (r.done) return r.value;
-    await pause();
-  }
+export function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
+  return runStepsPaused(readingSteps(path), pause);
 }
 
 /** Reading a model file, yielding between its costly steps (one parse of the file for both the metadata and the tokenizer). */
-function* readingSteps(path: string): Generator<void, { info: ModelInfo; tokenizer: GgufTokenizer }, void> {
+function* readingSteps(path: string): Steps<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
   const file = openModelFile(path);
   yield;
-  const vocab = readingModel(path, () => GgufVocab.fromGguf(file.g));
+  const vocab = yield* readingModel(path, GgufVocab.fromGgufInSteps(file.g));
   yield;
-  const tokenizer = readingModel(path, () => new GgufTokenizer(vocab, { name: GgufTokenizer.nameOf(path) }));
+  const tokenizer = yield* readingModel(path, GgufTokenizer.createInSteps(vocab, { name: GgufTokenizer.nameOf(path) }));
   yield;
   return describeModel(path, file, tokenizer);
 }
 
-/** Runs a step of reading the model, mapping its failure to model-missing or model-corrupt. */
-function readingModel<T>(path: string, step: () => T): T {
+/** Runs steps of reading the model, mapping their failure to model-missing or model-corrupt. */
+function* readingModel<T>(path: string, steps: Steps<T>): Steps<T> {
   try {
-    return step();
+    return yield* steps;
   } catch (e) {
-    throw new BackendError(isTokenscopeError(e, 'gguf-not-found') ? 'model-missing' : 'model-corrupt', `${path}: ${errorMessage(e)}`, { cause: e });
+    throw modelError(path, e);
   }
+}
+
+function modelError(path: string, e: unknown): BackendError {
+  return new BackendError(isTokenscopeError(e, 'gguf-not-found') ? 'model-missing' : 'model-corrupt', `${path}: ${errorMessage(e)}`, { cause: e });
 }
 
 function openModelFile(path: string): { g: GgufFile; stat: fs.Stats } {
@@ -86,7 +87,11 @@ function openModelFile(path: string): { g: GgufFile; stat: fs.Stats } {
     throw new BackendError('model-missing', `model file not found: ${path}`);
   }
   if (!stat.isFile()) throw new BackendError('model-missing', `not a file: ${path}`);
-  return { g: readingModel(path, () => GgufFile.open(path)), stat };
+  try {
+    return { g: GgufFile.open(path), stat };
+  } catch (e) {
+    throw modelError(path, e);
+  }
 }
 
 /** The metadata shown and the FIM tokens, from an opened file and its tokenizer (disposed if the model has no FIM tokens). */

@@ -12,6 +12,7 @@
  * A final symbol that is not a token falls back, as in llama.cpp, to the tokens whose stored text
  * is a single byte of the symbol's byte-encoded (UTF-8) text; bytes without such a token vanish.
  */
+import { ITEMS_PER_STEP, runSteps, type Steps } from '../../../common/steps';
 import { IntRecords } from '../intRecords';
 import { KeyedMinHeap } from '../keyedMinHeap';
 import type { TokenBuffer } from '../tokenBuffer';
@@ -77,7 +78,14 @@ export class ByteLevelBpe {
    * Cost: one pass over the merges' bytes with two hash lookups per merge, no strings (≈40 ms for
    * 280k merges). The result symbol of a merge is looked up the first time the merge applies.
    */
-  constructor(private readonly vocab: GgufVocab) {
+  /**
+   * `deferMerges`: the merge table is left empty for `insertMerges()` to fill in steps (the
+   * instance encodes nothing right until those steps ran out).
+   */
+  constructor(
+    private readonly vocab: GgufVocab,
+    options: { readonly deferMerges?: boolean } = {},
+  ) {
     const n = vocab.size;
     this.vocabSize = n;
     this.virtualSymbols = new ByteStringTable(1024, 16384);
@@ -90,8 +98,6 @@ export class ByteLevelBpe {
     }
 
     const merges = vocab.merges!;
-    const mb = merges.bytes;
-    const mo = merges.offsets;
     let cap = 1024;
     while (cap < merges.length * 2) cap <<= 1;
     this.pairShift = 32 - Math.log2(cap);
@@ -100,7 +106,16 @@ export class ByteLevelBpe {
     this.pairRight = new Int32Array(cap);
     this.pairRank = new Int32Array(cap);
     this.pairResult = new Int32Array(cap);
+    if (!options.deferMerges) runSteps(this.insertMerges());
+  }
+
+  /** Fills the merge table, yielding every ITEMS_PER_STEP merges; once, for an instance built with `deferMerges`. */
+  *insertMerges(): Steps<void> {
+    const merges = this.vocab.merges!;
+    const mb = merges.bytes;
+    const mo = merges.offsets;
     for (let r = 0; r < merges.length; r++) {
+      if (r % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
       const a = mo[r]!;
       const z = mo[r + 1]!;
       // llama.cpp splits at the first space from byte 1 on

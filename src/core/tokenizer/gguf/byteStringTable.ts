@@ -7,6 +7,7 @@
  * Cost: ≈10 ms to index 150k vocab strings (2 MB), against ≈100 ms for a Map<string, number>
  * built from decoded strings.
  */
+import { ITEMS_PER_STEP, runSteps, type Steps } from '../../../common/steps';
 import { bytesEqual, fnv1aBytes } from '../hashSlots';
 import { PooledKeyTable } from '../pooledKeyTable';
 
@@ -24,6 +25,11 @@ export class ByteStringTable extends PooledKeyTable<Uint8Array> {
    * strings are skipped.
    */
   addAll(bytes: Uint8Array, offsets: Uint32Array): void {
+    runSteps(this.addAllInSteps(bytes, offsets));
+  }
+
+  /** `addAll` in steps of ITEMS_PER_STEP strings (the table is usable only once the steps ran out). */
+  *addAllInSteps(bytes: Uint8Array, offsets: Uint32Array): Steps<void> {
     const n = offsets.length - 1;
     if (this.size !== 0) throw new Error('addAll needs an empty table');
     this.pool = new Uint8Array(Math.max(this.pool.length, bytes.length + 4096));
@@ -34,6 +40,7 @@ export class ByteStringTable extends PooledKeyTable<Uint8Array> {
       const a = offsets[i]!;
       const b = offsets[i + 1]!;
       if (a !== b) this.addEntry(fnv1aBytes(bytes, a, b), a, b - a, i);
+      if (i % ITEMS_PER_STEP === ITEMS_PER_STEP - 1) yield;
     }
   }
 

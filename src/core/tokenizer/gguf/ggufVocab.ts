@@ -3,6 +3,7 @@
  * attributes llama.cpp derives from them (including its by-name fix-ups, which decide which tokens
  * are split out of the text before tokenization), scores, merges, and special / FIM token ids.
  */
+import { runSteps, type Steps } from '../../../common/steps';
 import { TokenscopeError } from '../../../common/errors';
 import { GgufFile, type GgufStringArray } from '../../gguf/ggufFile';
 import { ByteStringTable } from './byteStringTable';
@@ -230,6 +231,11 @@ export class GgufVocab {
    * Cost: O(vocab bytes) hashing, no per-token strings; ≈10–20 ms for a 150k-token vocab.
    */
   static fromGguf(g: GgufFile): GgufVocab {
+    return runSteps(GgufVocab.fromGgufInSteps(g));
+  }
+
+  /** `fromGguf` in steps: indexing the token texts yields every ITEMS_PER_STEP tokens. */
+  static *fromGgufInSteps(g: GgufFile): Steps<GgufVocab> {
     const model = g.getString('tokenizer.ggml.model');
     if (model === undefined) throw new UnsupportedVocabError('metadata', '', `${g.path}: no tokenizer.ggml.model; the file has no vocabulary`);
     let kind: VocabKind;
@@ -257,7 +263,7 @@ export class GgufVocab {
     if (!raw || raw.length === 0) throw new TokenscopeError('gguf-invalid', `${g.path}: no tokenizer.ggml.tokens`);
     const n = raw.length;
     const index = new ByteStringTable(n, raw.bytes.length);
-    index.addAll(raw.bytes, raw.offsets);
+    yield* index.addAllInSteps(raw.bytes, raw.offsets);
     for (let i = 0; i < n; i++) {
       if (raw.byteLength(i) > 0) continue;
       const renamed = utf8.encode(`[EMPTY_${i}]`); // as llama.cpp renames empty tokens
