@@ -5,6 +5,7 @@ import * as path from 'path';
 import { REPO_ROOT } from '../test/corpus';
 import { codePointsDifferingFromTiktoken, ENCODING_NAMES } from '../test/unit/core/tokenizer/oracle';
 import { codePointsDifferingFromLlamaCpp, SWEEP_VOCABS } from '../test/unit/core/gguf/vocabFixtures';
+import { tokenscopeShare, type CpuProfile } from './hostProfile';
 import type { BenchResult, BenchSuite } from './types';
 
 interface HostFigures {
@@ -13,49 +14,6 @@ interface HostFigures {
   readonly phase: string;
   /** Tasks of ≥ 10 ms host-thread CPU, with their span in the CPU profile's clock (µs). */
   readonly longTasks: readonly { readonly cpuMs: number; readonly phase: string; readonly spanUs: readonly [number, number] }[];
-}
-
-interface CpuProfile {
-  readonly nodes: readonly { readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string }; readonly children?: readonly number[] }[];
-  readonly startTime: number;
-  readonly samples: readonly number[];
-  readonly timeDeltas: readonly number[];
-}
-
-/**
- * Tokenscope's part of a host task: the task's CPU time × the share of the profile's samples in its
- * span that have Tokenscope's bundle (dist/) on the stack, among the samples that are neither idle
- * nor the test's own untimed work (its frames are kept out of the CPU figure already). The sampler
- * ticks on wall time, so the share is an estimate; the rest is VS Code and its other extensions.
- */
-function tokenscopeShare(profile: CpuProfile, spanUs: readonly [number, number]): number {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const parent = new Map<number, number>();
-  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const ownBundle = path.join(REPO_ROOT, 'dist') + path.sep;
-  const kindOf = (leaf: number): 'ours' | 'test' | 'idle' | 'other' => {
-    const name = byId.get(leaf)?.callFrame.functionName;
-    if (name === '(idle)' || name === '(program)') return 'idle';
-    let ours = false;
-    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
-      const url = byId.get(id)?.callFrame.url ?? '';
-      if (url.includes('/test/integration/')) return 'test';
-      if (url.includes(ownBundle)) ours = true;
-    }
-    return ours ? 'ours' : 'other';
-  };
-  let t = profile.startTime;
-  let ours = 0;
-  let counted = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    t += profile.timeDeltas[i]!;
-    if (t < spanUs[0] || t > spanUs[1]) continue;
-    const k = kindOf(profile.samples[i]!);
-    if (k === 'idle' || k === 'test') continue;
-    counted++;
-    if (k === 'ours') ours++;
-  }
-  return counted === 0 ? 0 : ours / counted;
 }
 
 interface SoakFigures {
@@ -79,7 +37,7 @@ const suite: BenchSuite = {
   needsHarness: true,
   run: async (log) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-reliability-'));
-    const edits = process.env.TOKENSCOPE_SOAK_EDITS ?? '12000';
+    const edits = process.env.TOKENSCOPE_SOAK_EDITS ?? '20000';
     // a CPU profile per hostile document: which part of each long host task was Tokenscope's
     const profiles = path.join(dir, 'profiles');
     // two hosts: the soak's memory trend must not include the hostile documents' memory being

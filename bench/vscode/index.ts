@@ -70,7 +70,7 @@ export async function run(): Promise<void> {
   clearInterval(stallTimer);
   const task = probe.stop();
   await stopProfile();
-  const open = { worstStallMs, readyMs, scannedMs, longestTaskCpuMs: task.cpuMs, longestTaskSpanUs: task.spanUs };
+  const open = { worstStallMs, readyMs, scannedMs, longestTaskCpuMs: task.cpuMs, longestTaskSpanUs: task.spanUs, longTasks: task.longTasks };
   console.log(`[bench] model ready; ${JSON.stringify(open)}`);
   await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
   // middle of the file, so that edits touch a block in the middle of the model
