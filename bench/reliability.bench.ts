@@ -42,10 +42,10 @@ const suite: BenchSuite = {
     const profiles = path.join(dir, 'profiles');
     // two hosts: the soak's memory trend must not include the hostile documents' memory being
     // returned (after them, RSS fell 100 MB during the soak: a slope of -16 MB per 1,000 edits)
-    const runInVsCode = (grep: string): void => {
+    const runInVsCode = (grep: string, extraEnv: Record<string, string> = {}): void => {
       const r = spawnSync('node', [path.join(REPO_ROOT, 'scripts/runIntegration.mjs')], {
         // the tests as compiled with this benchmark (.bench-out), not whatever out/ holds
-        env: { ...process.env, MOCHA_GREP: grep, TOKENSCOPE_RELIABILITY_DIR: dir, TOKENSCOPE_SOAK_EDITS: edits, TOKENSCOPE_OUT_DIR: path.resolve(__dirname, '..'), TOKENSCOPE_HOST_PROFILE: profiles },
+        env: { ...process.env, MOCHA_GREP: grep, TOKENSCOPE_RELIABILITY_DIR: dir, TOKENSCOPE_SOAK_EDITS: edits, TOKENSCOPE_OUT_DIR: path.resolve(__dirname, '..'), TOKENSCOPE_HOST_PROFILE: profiles, ...extraEnv },
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,
       });
@@ -53,8 +53,10 @@ const suite: BenchSuite = {
     };
     log('hostile documents in the real VS Code …');
     runInVsCode('hostile documents');
-    log(`a ${edits}-edit soak in a fresh VS Code …`);
+    log(`a ${edits}-edit soak in a fresh VS Code, and the same edits with every Tokenscope feature off in another (VS Code's own trend) …`);
     runInVsCode('soak');
+    runInVsCode('soak', { TOKENSCOPE_SOAK_BASELINE: '1' });
+    const baseline = JSON.parse(fs.readFileSync(path.join(dir, 'soak-baseline.json'), 'utf8')) as SoakFigures;
     const hostFile = path.join(dir, 'host.json');
     const soakFile = path.join(dir, 'soak.json');
     if (!fs.existsSync(hostFile) || !fs.existsSync(soakFile)) throw new Error('the reliability runs wrote no figures');
@@ -111,9 +113,11 @@ const suite: BenchSuite = {
         id: 'reliability.soak.rss_slope_mb_per_1k_edits',
         value: soak.rssSlopeMbPer1k,
         unit: 'MB/1k edits',
+        peer: 'VS Code alone (features off)',
+        peerValue: baseline.rssSlopeMbPer1k,
         target: '≤ 1',
         met: soak.rssSlopeMbPer1k <= 1,
-        note: `${soak.edits} edits with ${soak.accepted} accepted completions, encoding switches, toggles; heap after GC ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; handles ${soak.handlesBefore} → ${soak.handlesAfter}`,
+        note: `${soak.edits} edits with ${soak.accepted} accepted completions, encoding switches, toggles; heap after GC ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits (VS Code alone ${baseline.heapSlopeMbPer1k.toFixed(2)}); handles ${soak.handlesBefore} → ${soak.handlesAfter}`,
       },
       {
         id: 'reliability.sweep.mismatches',

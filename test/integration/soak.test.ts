@@ -181,7 +181,7 @@ describe('soak', function () {
     const heapSlope = slope(xs.slice(skip), heap.slice(skip)) * 1000;
     const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, handlesBefore, handlesAfter };
     console.log(`      ${EDITS} edits, ${accepted} completions accepted; RSS ${rss[0]?.toFixed(0)} → ${rss[rss.length - 1]?.toFixed(0)} MB (slope ${rssSlope.toFixed(2)} MB/1k edits), heap after GC ${heap[0]?.toFixed(1)} → ${heap[heap.length - 1]?.toFixed(1)} MB (slope ${heapSlope.toFixed(2)} MB/1k edits); active handles ${handlesBefore} → ${handlesAfter}`);
-    if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, 'soak.json'), JSON.stringify(result, null, 2));
+    if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, BASELINE ? 'soak-baseline.json' : 'soak.json'), JSON.stringify(result, null, 2));
     assert.ok(handlesAfter <= handlesBefore + 5, `active handles grew from ${handlesBefore} to ${handlesAfter}: ${JSON.stringify(process.getActiveResourcesInfo())}`);
     if (!BASELINE) assert.ok(accepted > 0, 'some completions were accepted');
   });
