@@ -5,11 +5,9 @@
  */
 import * as fs from 'fs';
 import { PerformanceObserver } from 'perf_hooks';
-import * as v8 from 'v8';
-import * as vm from 'vm';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
-import { HostTaskProbe, hostProfile } from '../../test/integration/helpers';
+import { exposeGc, HostTaskProbe, hostProfile } from '../../test/integration/helpers';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -28,12 +26,6 @@ function memoryMb(): Record<'rss' | 'heapUsed' | 'heapTotal' | 'external' | 'arr
   const m = process.memoryUsage();
   const mb = (x: number): number => x / 1048576;
   return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), heapTotal: mb(m.heapTotal), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
-}
-
-/** The host's garbage collector (the flag can be set at run time), so that memory figures are after a full GC. */
-function exposeGc(): () => void {
-  v8.setFlagsFromString('--expose_gc');
-  return vm.runInNewContext('gc') as () => void;
 }
 
 export async function run(): Promise<void> {

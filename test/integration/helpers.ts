@@ -1,5 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import * as v8 from 'v8';
+import * as vm from 'vm';
 import * as vscode from 'vscode';
 import type { TokenscopeApi } from '../../src/extension';
 import type { BackendState } from '../../src/services/backendService';
@@ -253,4 +255,10 @@ export async function hostProfile(name: string): Promise<() => Promise<void>> {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, `${name}.cpuprofile`), JSON.stringify(r.profile));
   };
+}
+
+/** The extension host's garbage collector (the flag can be set at run time), for memory figures taken after a full GC. */
+export function exposeGc(): () => void {
+  v8.setFlagsFromString('--expose_gc');
+  return vm.runInNewContext('gc') as () => void;
 }

@@ -1,3 +1,4 @@
+import { ITEMS_PER_STEP, runStepsPaused, type Steps } from '../../common/steps';
 import { HashSlots, bytesEqual, bytesEqualUnits, fnv1aBytes } from './hashSlots';
 import { encodeUtf8Into } from './utf8';
 
@@ -73,11 +74,15 @@ export class RankTable {
    * `fromTkr` in slices of `sliceRanks` ranks with `pause()` awaited between them, for a thread
    * that must stay responsive (the extension host: o200k's table in one go is a 30–75 ms task).
    */
-  static async fromTkrSliced(data: Uint8Array, pause: () => Promise<void>, sliceRanks = 16_384): Promise<RankTable> {
+  static fromTkrSliced(data: Uint8Array, pause: () => Promise<void>, sliceRanks = ITEMS_PER_STEP): Promise<RankTable> {
+    return runStepsPaused(RankTable.fromTkrInSteps(data, sliceRanks), pause);
+  }
+
+  private static *fromTkrInSteps(data: Uint8Array, sliceRanks: number): Steps<RankTable> {
     const { pool, lengths } = parseTkr(data);
     const table = new RankTable(pool, lengths, false);
     for (let r = 0; r < table.size; r += sliceRanks) {
-      await pause();
+      yield;
       table.fillSlots(r, Math.min(table.size, r + sliceRanks));
     }
     return table;

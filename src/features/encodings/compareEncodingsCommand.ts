@@ -33,11 +33,6 @@ const MODEL_COUNT_LIMIT = 16 * 1024 * 1024;
  */
 const COMPARE_IN_WORKER = 32 * 1024;
 
-/**
- * "Compare Encodings": a quick pick listing the count and chars/token of the selection or document
- * under every encoding (and the loaded local model's tokenizer); picking one uses it in this
- * workspace. `{ pick: false }` returns the comparison without the quick pick.
- */
 interface Counted {
   readonly rows: readonly EncodingRow[];
   /** The local model's count (undefined: no model loaded, or the text is too long). */
@@ -54,6 +49,11 @@ async function countHere(registry: TokenizerRegistry, texts: readonly string[], 
   return { rows, modelTokens: local ? texts.reduce((n, t) => n + local.count(t), 0) : undefined };
 }
 
+/**
+ * "Compare Encodings": a quick pick listing the count and chars/token of the selection or document
+ * under every encoding (and the loaded local model's tokenizer); picking one uses it in this
+ * workspace. `{ pick: false }` returns the comparison without the quick pick.
+ */
 export class CompareEncodingsCommand implements Command {
   readonly id = COMMAND_COMPARE_ENCODINGS;
 

@@ -77,8 +77,6 @@ export class ByteLevelBpe {
   /**
    * Cost: one pass over the merges' bytes with two hash lookups per merge, no strings (≈40 ms for
    * 280k merges). The result symbol of a merge is looked up the first time the merge applies.
-   */
-  /**
    * `deferMerges`: the merge table is left empty for `insertMerges()` to fill in steps (the
    * instance encodes nothing right until those steps ran out).
    */

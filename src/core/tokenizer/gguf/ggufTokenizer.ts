@@ -10,8 +10,8 @@
  *  - SPM: (space prefix) + spaces as U+2581 → per segment that no token can span: cache, else
  *    score-ordered merges.
  */
-import type { Steps } from '../../../common/steps';
 import * as path from 'path';
+import type { Steps } from '../../../common/steps';
 import { ChunkCache } from '../chunkCache';
 import { TokenBuffer } from '../tokenBuffer';
 import type { Tokenizer } from '../tokenizer';
