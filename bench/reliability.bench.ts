@@ -16,11 +16,18 @@ interface HostFigures {
   readonly longTasks: readonly { readonly cpuMs: number; readonly phase: string; readonly spanUs: readonly [number, number] }[];
 }
 
+/** A soak's RSS slope split by kind of memory, for the log and the row's note. */
+const parts = (s: SoakFigures): string => `V8 heap pages ${s.v8PhysicalSlopeMbPer1k.toFixed(2)}, malloc & other ${s.nativeAnonSlopeMbPer1k.toFixed(2)} (host thread's arena ${s.brkHeapSlopeMbPer1k.toFixed(2)})`;
+
 interface SoakFigures {
   readonly edits: number;
   readonly accepted: number;
   readonly rssSlopeMbPer1k: number;
   readonly heapSlopeMbPer1k: number;
+  /** RSS slope by kind of memory: V8's heap pages, other anonymous memory (malloc), of it the host thread's arena. */
+  readonly v8PhysicalSlopeMbPer1k: number;
+  readonly nativeAnonSlopeMbPer1k: number;
+  readonly brkHeapSlopeMbPer1k: number;
   readonly rssMb: number[];
   readonly handlesBefore: number;
   readonly handlesAfter: number;
@@ -79,7 +86,7 @@ const suite: BenchSuite = {
     const worst = Object.entries(host).reduce((a, b) => ((b[1].cpuMs ?? 0) > (a[1].cpuMs ?? 0) ? b : a));
     if (worst[1].cpuMs === undefined) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
     const worstWall = Math.max(...Object.values(host).map((h) => h.wallMs));
-    log(`soak: ${soak.edits} edits, ${soak.accepted} accepted completions; RSS ${soak.rssMb.map((x) => x.toFixed(0)).join(' ')} MB; slopes RSS ${soak.rssSlopeMbPer1k.toFixed(2)}, heap ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; handles ${soak.handlesBefore} → ${soak.handlesAfter}`);
+    log(`soak: ${soak.edits} edits, ${soak.accepted} accepted completions; RSS ${soak.rssMb.map((x) => x.toFixed(0)).join(' ')} MB; slopes RSS ${soak.rssSlopeMbPer1k.toFixed(2)} (${parts(soak)}), heap ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; VS Code alone RSS ${baseline.rssSlopeMbPer1k.toFixed(2)} (${parts(baseline)}); handles ${soak.handlesBefore} → ${soak.handlesAfter}`);
 
     log('code-point sweep: tiktoken (5 encodings) and llama.cpp (7 vocabularies) …');
     const perSource: string[] = [];
@@ -117,7 +124,7 @@ const suite: BenchSuite = {
         peerValue: baseline.rssSlopeMbPer1k,
         target: '≤ 1',
         met: soak.rssSlopeMbPer1k <= 1,
-        note: `${soak.edits} edits with ${soak.accepted} accepted completions, encoding switches, toggles; heap after GC ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits (VS Code alone ${baseline.heapSlopeMbPer1k.toFixed(2)}); handles ${soak.handlesBefore} → ${soak.handlesAfter}`,
+        note: `${soak.edits} edits with ${soak.accepted} accepted completions, encoding switches, toggles; by kind ${parts(soak)} (VS Code alone ${parts(baseline)}); heap after GC ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits (VS Code alone ${baseline.heapSlopeMbPer1k.toFixed(2)}); handles ${soak.handlesBefore} → ${soak.handlesAfter}`,
       },
       {
         id: 'reliability.sweep.mismatches',

@@ -29,7 +29,9 @@ const BASELINE = process.env.TOKENSCOPE_SOAK_BASELINE === '1';
 const SKIP = new Set((process.env.TOKENSCOPE_SOAK_SKIP ?? '').split(','));
 /** Whether the run leaves `part` out (the baseline leaves out every part). */
 const skips = (part: 'completions' | 'encodings' | 'toggles'): boolean => BASELINE || SKIP.has(part);
-const FEATURES_OFF = ['statusBar.enabled', 'glitch.enabled', 'completion.enabled', 'digitChunking.enabled', 'boundaries.enabled', 'hover.enabled'];
+const ALL_FEATURES = ['statusBar.enabled', 'glitch.enabled', 'completion.enabled', 'digitChunking.enabled', 'boundaries.enabled', 'hover.enabled'];
+/** $TOKENSCOPE_SOAK_OFF=glitch.enabled,…: those features switched off (bisecting a memory trend by feature); the baseline: all. */
+const FEATURES_OFF = BASELINE ? ALL_FEATURES : (process.env.TOKENSCOPE_SOAK_OFF ?? '').split(',').filter((k) => k !== '');
 const SAMPLE_EVERY = 100;
 const PYTHON = `import os
 import sys
@@ -75,6 +77,36 @@ function slope(xs: readonly number[], ys: readonly number[]): number {
   return slopes.length === 0 ? 0 : slopes.length % 2 ? slopes[m]! : (slopes[m - 1]! + slopes[m]!) / 2;
 }
 
+/**
+ * The host's resident memory by kind, in MB: anonymous and file-backed pages (Linux /proc/self/status;
+ * 0 elsewhere) and the physical pages of V8's heap spaces. Anonymous minus V8's pages is what malloc,
+ * thread stacks and WASM memories hold: where a native leak would show.
+ */
+function rssSplitMb(): { anon: number; file: number; v8Physical: number } {
+  const v8Physical = v8.getHeapSpaceStatistics().reduce((n, s) => n + s.physical_space_size, 0) / 1048576;
+  let status = '';
+  try {
+    status = fs.readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    // not Linux: the split is not available
+  }
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
+  return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem'), v8Physical };
+}
+
+/** Resident size of the `[heap]` mapping (glibc's main arena, grown by brk) in MB; 0 where /proc is missing. */
+function brkHeapMb(): number {
+  let smaps = '';
+  try {
+    smaps = fs.readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return 0;
+  }
+  const at = smaps.indexOf(' [heap]\n');
+  const rss = at < 0 ? undefined : /^Rss:\s+(\d+) kB/m.exec(smaps.slice(at));
+  return Number(rss?.[1] ?? 0) / 1024;
+}
+
 describe('soak', function () {
   this.timeout(1_800_000);
   let api: TokenscopeApi;
@@ -83,12 +115,12 @@ describe('soak', function () {
     api = await activateExtension();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-soak-'));
     await vscode.workspace.getConfiguration('editor').update('quickSuggestions', { other: 'off', comments: 'off', strings: 'off' }, vscode.ConfigurationTarget.Global);
-    if (BASELINE) for (const key of FEATURES_OFF) await setUserSetting(key, false);
+    for (const key of FEATURES_OFF) await setUserSetting(key, false);
   });
   after(async () => {
     await vscode.workspace.getConfiguration('editor').update('quickSuggestions', undefined, vscode.ConfigurationTarget.Global);
     await setUserSetting('encoding', undefined);
-    if (BASELINE) for (const key of FEATURES_OFF) await setUserSetting(key, undefined);
+    for (const key of FEATURES_OFF) await setUserSetting(key, undefined);
     await closeAllEditors();
     removeScratchDir(tmp);
   });
@@ -108,6 +140,12 @@ describe('soak', function () {
     /** What V8 holds for its heap (used or not), and memory outside it (ArrayBuffers, external strings): where RSS swings come from. */
     const heapTotal: number[] = [];
     const external: number[] = [];
+    /** RSS split by where it lives: V8's heap pages (all spaces, physical), other anonymous memory (malloc, thread stacks, WASM), mapped files (code). */
+    const v8Physical: number[] = [];
+    const nativeAnon: number[] = [];
+    const fileMapped: number[] = [];
+    /** The main thread's malloc arena (the `[heap]` mapping): growth there is the host thread's own allocations. */
+    const brkHeap: number[] = [];
     const snippets = ['x', ' ', '\n', '    return value\n', 'def f(a, b):\n    ', '🙂', "'s", '# note\n', '<|endoftext|>', 'import os\n', '\t', 'ção'];
     const rng = new Rng(7);
     let accepted = 0;
@@ -147,6 +185,11 @@ describe('soak', function () {
         heap.push(m.heapUsed / 1048576);
         heapTotal.push(m.heapTotal / 1048576);
         external.push(m.external / 1048576);
+        const split = rssSplitMb();
+        v8Physical.push(split.v8Physical);
+        nativeAnon.push(split.anon - split.v8Physical);
+        fileMapped.push(split.file);
+        brkHeap.push(brkHeapMb());
         // $TOKENSCOPE_SOAK_SNAPSHOTS=<dir>: heap snapshots after the warm-up and at the end, to diff what grew
         const snapshots = process.env.TOKENSCOPE_SOAK_SNAPSHOTS;
         if (snapshots && (i === Math.floor(EDITS / 4 / SAMPLE_EVERY) * SAMPLE_EVERY || i === EDITS)) v8.writeHeapSnapshot(path.join(snapshots, `soak-${i}.heapsnapshot`));
@@ -176,7 +219,10 @@ describe('soak', function () {
     const skip = Math.floor(xs.length / 4);
     const rssSlope = slope(xs.slice(skip), rss.slice(skip)) * 1000;
     const heapSlope = slope(xs.slice(skip), heap.slice(skip)) * 1000;
-    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, handlesBefore, handlesAfter };
+    const partSlope = (ys: readonly number[]): number => slope(xs.slice(skip), ys.slice(skip)) * 1000;
+    const parts = { v8PhysicalSlopeMbPer1k: partSlope(v8Physical), nativeAnonSlopeMbPer1k: partSlope(nativeAnon), fileMappedSlopeMbPer1k: partSlope(fileMapped), brkHeapSlopeMbPer1k: partSlope(brkHeap) };
+    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, v8PhysicalMb: v8Physical, nativeAnonMb: nativeAnon, fileMappedMb: fileMapped, brkHeapMb: brkHeap, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, ...parts, handlesBefore, handlesAfter };
+    console.log(`      RSS slope by part (MB/1k edits): V8 heap pages ${parts.v8PhysicalSlopeMbPer1k.toFixed(2)}, other anonymous ${parts.nativeAnonSlopeMbPer1k.toFixed(2)}, mapped files ${parts.fileMappedSlopeMbPer1k.toFixed(2)}; of the anonymous, the host thread's malloc arena ${parts.brkHeapSlopeMbPer1k.toFixed(2)}`);
     console.log(`      ${EDITS} edits, ${accepted} completions accepted; RSS ${rss[0]?.toFixed(0)} → ${rss[rss.length - 1]?.toFixed(0)} MB (slope ${rssSlope.toFixed(2)} MB/1k edits), heap after GC ${heap[0]?.toFixed(1)} → ${heap[heap.length - 1]?.toFixed(1)} MB (slope ${heapSlope.toFixed(2)} MB/1k edits); active handles ${handlesBefore} → ${handlesAfter}`);
     if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, BASELINE ? 'soak-baseline.json' : 'soak.json'), JSON.stringify(result, null, 2));
     assert.ok(handlesAfter <= handlesBefore + 5, `active handles grew from ${handlesBefore} to ${handlesAfter}: ${JSON.stringify(process.getActiveResourcesInfo())}`);

@@ -45,6 +45,53 @@ interface ChunkPos {
 }
 
 /**
+ * Growable arrays that every edit of every document builds its blocks in, reused from one edit to
+ * the next. Why: each typed array above 64 bytes is a malloc'd ArrayBuffer outside V8's heap, freed
+ * only when a GC finds it dead. An edit used to allocate ~14 of them (scratch arrays doubling from
+ * 256 entries, then exact-size copies), ~60 malloc calls per keystroke with their bookkeeping; in
+ * the extension host that churn, interleaved with long-lived blocks, grew the native heap by
+ * ~0.5-1 MB per 1,000 edits that were freed but never returned (heaptrack: live allocations flat;
+ * test/integration/soak.test.ts). Now an edit allocates one buffer per block it writes. Safe to
+ * share: applyEdit runs to completion synchronously and its scratch is dead when it returns.
+ */
+class EditScratch {
+  chunkEnds = new Int32Array(SCRATCH_CHUNKS);
+  tokenEnds = new Int32Array(SCRATCH_CHUNKS);
+  readonly blockIds = new TokenBuffer(SCRATCH_IDS);
+  readonly relexIds = new TokenBuffer(SCRATCH_IDS);
+
+  /** Room for chunk `n` (amortised doubling; kept for the next edit). */
+  ensureChunks(n: number): void {
+    if (n < this.chunkEnds.length) return;
+    const ce = new Int32Array(this.chunkEnds.length * 2);
+    ce.set(this.chunkEnds);
+    this.chunkEnds = ce;
+    const te = new Int32Array(this.tokenEnds.length * 2);
+    te.set(this.tokenEnds);
+    this.tokenEnds = te;
+  }
+
+  /**
+   * After an edit: lets go of arrays a huge chunk grew (a 1 MB minified line is one block of ~300 K
+   * ids), so that what stays allocated between edits is bounded (≈ 200 KB).
+   */
+  release(): void {
+    if (this.chunkEnds.length > SCRATCH_KEEP) {
+      this.chunkEnds = new Int32Array(SCRATCH_CHUNKS);
+      this.tokenEnds = new Int32Array(SCRATCH_CHUNKS);
+    }
+    this.blockIds.shrinkTo(SCRATCH_KEEP, SCRATCH_IDS);
+    this.relexIds.shrinkTo(SCRATCH_KEEP, SCRATCH_IDS);
+  }
+}
+
+/** Scratch capacities (entries): what a block of DEFAULT_BLOCK_TARGET code units of code needs, and the most kept between edits. */
+const SCRATCH_CHUNKS = 4096;
+const SCRATCH_IDS = 4096;
+const SCRATCH_KEEP = 16384;
+const EDIT_SCRATCH = new EditScratch();
+
+/**
  * What step 2 of applyEdit re-lexed, for step 3 (one per edit, in place of the closures and lists
  * the single function had). Offsets are UTF-16, relative to `window`, which is the new text from
  * document offset `start` (the restart chunk's start) on.
@@ -58,11 +105,14 @@ class RelexedChunks {
   /** End of each re-lexed chunk, and its number of tokens (whose ids follow each other in `ids`). */
   readonly chunkEnds: number[] = [];
   readonly chunkTokens: number[] = [];
-  readonly ids = new TokenBuffer(64);
+  /** The re-lexed chunks' ids: the shared scratch buffer (read before the next edit starts). */
+  readonly ids = EDIT_SCRATCH.relexIds;
   /** The last old chunk that the re-lexed ones replace. */
   readonly lastOld: ChunkPos = { b: 0, k: 0 };
 
-  constructor(readonly start: number) {}
+  constructor(readonly start: number) {
+    this.ids.clear();
+  }
 
   /** End of the re-lexed text (window-relative). */
   get end(): number {
@@ -144,19 +194,23 @@ export function isWhiteSpace(c: number): boolean {
   );
 }
 
-/** Accumulates chunks into blocks of about `target` code units. */
+/**
+ * Accumulates chunks into blocks of about `target` code units, in the shared edit scratch (one writer
+ * at a time); each flushed block owns one exact-size buffer.
+ */
 class BlockWriter {
   readonly blocks: Block[] = [];
   private parts: string[] = [];
   private textLen = 0;
-  private chunkEnds = new Int32Array(256);
-  private tokenEnds = new Int32Array(256);
   private nChunks = 0;
-  private ids = new TokenBuffer(1024);
+  private readonly scratch = EDIT_SCRATCH;
+  private readonly ids = EDIT_SCRATCH.blockIds;
   /** Code units of all blocks flushed so far. */
   private flushedLength = 0;
 
-  constructor(private readonly target: number) {}
+  constructor(private readonly target: number) {
+    this.ids.clear();
+  }
 
   /** Adds one chunk: its text and the ids in ids[from, to). */
   add(text: string, ids: ArrayLike<number>, from: number, to: number): void {
@@ -195,27 +249,25 @@ class BlockWriter {
   }
 
   private pushChunk(end: number, tokenEnd: number): void {
-    if (this.nChunks === this.chunkEnds.length) {
-      const ce = new Int32Array(this.nChunks * 2);
-      ce.set(this.chunkEnds);
-      this.chunkEnds = ce;
-      const te = new Int32Array(this.nChunks * 2);
-      te.set(this.tokenEnds);
-      this.tokenEnds = te;
-    }
-    this.chunkEnds[this.nChunks] = end;
-    this.tokenEnds[this.nChunks] = tokenEnd;
+    this.scratch.ensureChunks(this.nChunks);
+    this.scratch.chunkEnds[this.nChunks] = end;
+    this.scratch.tokenEnds[this.nChunks] = tokenEnd;
     this.nChunks++;
   }
 
+  /** Ends the current block: its chunk ends, token ends and ids are views of one new buffer. */
   flush(): void {
-    if (this.nChunks === 0) return;
-    this.blocks.push({
-      text: this.parts.length === 1 ? this.parts[0]! : this.parts.join(''),
-      chunkEnds: this.chunkEnds.slice(0, this.nChunks),
-      tokenEnds: this.tokenEnds.slice(0, this.nChunks),
-      ids: this.ids.toArray(),
-    });
+    const n = this.nChunks;
+    if (n === 0) return;
+    const nIds = this.ids.length;
+    const buf = new ArrayBuffer((2 * n + nIds) * 4);
+    const chunkEnds = new Int32Array(buf, 0, n);
+    chunkEnds.set(this.scratch.chunkEnds.subarray(0, n));
+    const tokenEnds = new Int32Array(buf, 4 * n, n);
+    tokenEnds.set(this.scratch.tokenEnds.subarray(0, n));
+    const ids = new Uint32Array(buf, 8 * n, nIds);
+    ids.set(this.ids.data.subarray(0, nIds));
+    this.blocks.push({ text: this.parts.length === 1 ? this.parts[0]! : this.parts.join(''), chunkEnds, tokenEnds, ids });
     this.flushedLength += this.textLen;
     this.parts = [];
     this.textLen = 0;
@@ -691,6 +743,7 @@ export class DocumentTokens {
     }
     w.flush();
     this.spliceBlocks(first.b, b2 - first.b + 1, w.blocks);
+    EDIT_SCRATCH.release();
   }
 
   private chunkStartOf(b: number, k: number): number {

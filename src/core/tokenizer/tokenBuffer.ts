@@ -36,4 +36,10 @@ export class TokenBuffer {
   clear(): void {
     this.length = 0;
   }
+
+  /** Empties the buffer and, if its capacity exceeds `limit`, replaces it with one of `capacity`. */
+  shrinkTo(limit: number, capacity: number): void {
+    this.length = 0;
+    if (this.data.length > limit) this.data = new Uint32Array(capacity);
+  }
 }

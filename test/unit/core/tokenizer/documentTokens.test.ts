@@ -82,6 +82,23 @@ describe('core/tokenizer/documentTokens', function () {
     runRandomEdits('r50k_base', 5, 15000, 4096);
   });
 
+  it('documents edited in turn share the edit scratch: each stays exact, also after a 520 K-character chunk', () => {
+    // every edit builds its blocks in one module-wide scratch (fewer native allocations per keystroke);
+    // interleaving documents of two encodings and a huge chunk (which grows the scratch past what is
+    // kept between edits) must leave no state from one edit in the next
+    const rng = new Rng(11);
+    const docs = (['o200k_base', 'cl100k_base'] as const).map((name) => ({ name, doc: DocumentTokens.build(fastTokenizer(name), 'def f(x):\n    return x\n'.repeat(40), { blockTarget: 256 }) }));
+    for (let k = 0; k < 4000; k++) {
+      const { name, doc } = docs[k % 2]!;
+      if (k === 2000) doc.applyEdit(doc.length >> 1, 0, 'basesixtyfour'.repeat(40_000)); // one chunk (a letter run) of 520 K code units
+      const off = randomOffset(rng, doc.getText());
+      doc.applyEdit(off, Math.min(doc.length - off, rng.int(6)), rng.int(4) === 0 ? '' : randomInsert(rng));
+      if (k % 97 === 0 || k === 2000) assertEqualsFullEncode(doc, name, `${name} edit #${k}`);
+      if (doc.length > 4000 && k > 2000) doc.applyEdit(0, doc.length - 2000, '');
+    }
+    for (const { name, doc } of docs) assertEqualsFullEncode(doc, name, `${name} at the end`);
+  });
+
   it('edits at the very start and end, deleting everything and typing into an empty document', () => {
     const tok = fastTokenizer('o200k_base');
     const doc = DocumentTokens.build(tok, '', { blockTarget: 16 });
