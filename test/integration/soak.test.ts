@@ -29,6 +29,11 @@ const BASELINE = process.env.TOKENSCOPE_SOAK_BASELINE === '1';
 const SKIP = new Set((process.env.TOKENSCOPE_SOAK_SKIP ?? '').split(','));
 /** Whether the run leaves `part` out (the baseline leaves out every part). */
 const skips = (part: 'completions' | 'encodings' | 'toggles'): boolean => BASELINE || SKIP.has(part);
+/**
+ * $TOKENSCOPE_SOAK_NO_SAMPLE_GC=1: samples without the forced GC (heap figures then include garbage),
+ * to tell whether the forced full GCs themselves shrink and regrow V8's young generation.
+ */
+const NO_SAMPLE_GC = process.env.TOKENSCOPE_SOAK_NO_SAMPLE_GC === '1';
 const ALL_FEATURES = ['statusBar.enabled', 'glitch.enabled', 'completion.enabled', 'digitChunking.enabled', 'boundaries.enabled', 'hover.enabled'];
 /** $TOKENSCOPE_SOAK_OFF=glitch.enabled,…: those features switched off (bisecting a memory trend by feature); the baseline: all. */
 const FEATURES_OFF = BASELINE ? ALL_FEATURES : (process.env.TOKENSCOPE_SOAK_OFF ?? '').split(',').filter((k) => k !== '');
@@ -178,7 +183,7 @@ describe('soak', function () {
       if (i % 150 === 0 && !skips('toggles')) await vscode.commands.executeCommand(COMMAND_TOGGLE_BOUNDARIES);
       if (i % SAMPLE_EVERY === 0) {
         await new Promise((r) => setTimeout(r, 50));
-        gc();
+        if (!NO_SAMPLE_GC) gc();
         const m = process.memoryUsage();
         xs.push(i);
         rss.push(m.rss / 1048576);
