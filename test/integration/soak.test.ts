@@ -17,6 +17,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import { COMMAND_TOGGLE_BOUNDARIES } from '../../src/commandIds';
 import { Rng } from '../unit/core/tokenizer/random';
 import { activateExtension, closeAllEditors, exposeGc, inlineAnswer, removeScratchDir, waitFor, setUserSetting } from './helpers';
+import { memoryByKindMb, nextSoakEdit, SOAK_TEXT } from './soakWorkload';
 
 const EDITS = Number(process.env.TOKENSCOPE_SOAK_EDITS ?? 2000);
 /**
@@ -25,8 +26,10 @@ const EDITS = Number(process.env.TOKENSCOPE_SOAK_EDITS ?? 2000);
  * memory trend under the same typing, to hold the soak's against.
  */
 const BASELINE = process.env.TOKENSCOPE_SOAK_BASELINE === '1';
+/** A comma-separated list from the environment ([] when unset). */
+const envList = (name: string): string[] => (process.env[name] ?? '').split(',').filter((k) => k !== '');
 /** $TOKENSCOPE_SOAK_SKIP=completions,encodings,toggles: leaves those parts out (bisecting a memory trend by feature). */
-const SKIP = new Set((process.env.TOKENSCOPE_SOAK_SKIP ?? '').split(','));
+const SKIP = new Set(envList('TOKENSCOPE_SOAK_SKIP'));
 /** Whether the run leaves `part` out (the baseline leaves out every part). */
 const skips = (part: 'completions' | 'encodings' | 'toggles'): boolean => BASELINE || SKIP.has(part);
 /**
@@ -36,37 +39,8 @@ const skips = (part: 'completions' | 'encodings' | 'toggles'): boolean => BASELI
 const NO_SAMPLE_GC = process.env.TOKENSCOPE_SOAK_NO_SAMPLE_GC === '1';
 const ALL_FEATURES = ['statusBar.enabled', 'glitch.enabled', 'completion.enabled', 'digitChunking.enabled', 'boundaries.enabled', 'hover.enabled'];
 /** $TOKENSCOPE_SOAK_OFF=glitch.enabled,…: those features switched off (bisecting a memory trend by feature); the baseline: all. */
-const FEATURES_OFF = BASELINE ? ALL_FEATURES : (process.env.TOKENSCOPE_SOAK_OFF ?? '').split(',').filter((k) => k !== '');
+const FEATURES_OFF = BASELINE ? ALL_FEATURES : envList('TOKENSCOPE_SOAK_OFF');
 const SAMPLE_EVERY = 100;
-const PYTHON = `import os
-import sys
-
-
-def read_config(path):
-    """Reads key=value lines, skipping comments."""
-    values = {}
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line or line.startswith('#'):
-                continue
-            key, _, value = line.partition('=')
-            values[key.strip()] = value.strip()
-    return values
-
-
-class Counter:
-    def __init__(self):
-        self.counts = {}
-
-    def add(self, word):
-        self.counts[word] = self.counts.get(word, 0) + 1
-
-    def most_common(self, n):
-        return sorted(self.counts.items(), key=lambda kv: -kv[1])[:n]
-
-
-`;
 
 /**
  * Theil–Sen slope of y over x: the median of the slopes between every pair of samples. RSS jumps
@@ -80,36 +54,6 @@ function slope(xs: readonly number[], ys: readonly number[]): number {
   slopes.sort((a, b) => a - b);
   const m = slopes.length >> 1;
   return slopes.length === 0 ? 0 : slopes.length % 2 ? slopes[m]! : (slopes[m - 1]! + slopes[m]!) / 2;
-}
-
-/**
- * The host's resident memory by kind, in MB: anonymous and file-backed pages (Linux /proc/self/status;
- * 0 elsewhere) and the physical pages of V8's heap spaces. Anonymous minus V8's pages is what malloc,
- * thread stacks and WASM memories hold: where a native leak would show.
- */
-function rssSplitMb(): { anon: number; file: number; v8Physical: number } {
-  const v8Physical = v8.getHeapSpaceStatistics().reduce((n, s) => n + s.physical_space_size, 0) / 1048576;
-  let status = '';
-  try {
-    status = fs.readFileSync('/proc/self/status', 'utf8');
-  } catch {
-    // not Linux: the split is not available
-  }
-  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) / 1024;
-  return { anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem'), v8Physical };
-}
-
-/** Resident size of the `[heap]` mapping (glibc's main arena, grown by brk) in MB; 0 where /proc is missing. */
-function brkHeapMb(): number {
-  let smaps = '';
-  try {
-    smaps = fs.readFileSync('/proc/self/smaps', 'utf8');
-  } catch {
-    return 0;
-  }
-  const at = smaps.indexOf(' [heap]\n');
-  const rss = at < 0 ? undefined : /^Rss:\s+(\d+) kB/m.exec(smaps.slice(at));
-  return Number(rss?.[1] ?? 0) / 1024;
 }
 
 describe('soak', function () {
@@ -133,7 +77,7 @@ describe('soak', function () {
   it(`${EDITS} edits with completions, encoding switches and toggles: exact at the end, nothing left behind, memory sampled`, async () => {
     const gc = exposeGc();
     const file = path.join(tmp, 'soak.py');
-    fs.writeFileSync(file, PYTHON.repeat(20));
+    fs.writeFileSync(file, SOAK_TEXT);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     const editor = await vscode.window.showTextDocument(doc);
     const errorsBefore = api.internal.loggedErrors().count;
@@ -151,23 +95,15 @@ describe('soak', function () {
     const fileMapped: number[] = [];
     /** The main thread's malloc arena (the `[heap]` mapping): growth there is the host thread's own allocations. */
     const brkHeap: number[] = [];
-    const snippets = ['x', ' ', '\n', '    return value\n', 'def f(a, b):\n    ', '🙂', "'s", '# note\n', '<|endoftext|>', 'import os\n', '\t', 'ção'];
     const rng = new Rng(7);
     let accepted = 0;
-    // The document keeps its size (edits delete more often when it is above its first length, insert
-    // more often below): a growing document grows every per-document cost with it (a heap diff over a
-    // run where inserts won showed document-sized prompt and model copies growing with the text), and
-    // the trend measured would be the document's, not a leak's.
+    // the document keeps its size (a heap diff over a run where inserts won showed document-sized
+    // prompt and model copies growing with the text)
     const startLength = doc.getText().length;
     for (let i = 1; i <= EDITS; i++) {
-      const length = doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end);
-      const at = doc.positionAt(rng.int(length + 1));
-      if (rng.int(3) < (length > startLength ? 2 : 1)) {
-        const end = doc.positionAt(Math.min(length, doc.offsetAt(at) + 1 + rng.int(12)));
-        assert.ok(await editor.edit((e) => e.delete(new vscode.Range(at, end))));
-      } else {
-        assert.ok(await editor.edit((e) => e.insert(at, snippets[rng.int(snippets.length)]!)));
-      }
+      const e = nextSoakEdit(rng, doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end), startLength);
+      const range = new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.deleteLength));
+      assert.ok(await editor.edit((b) => b.replace(range, e.insert)));
       if (i % 100 === 50 && !skips('completions')) {
         // a completion at the end of a line, accepted when there is one
         const line = doc.lineAt(rng.int(doc.lineCount));
@@ -190,11 +126,11 @@ describe('soak', function () {
         heap.push(m.heapUsed / 1048576);
         heapTotal.push(m.heapTotal / 1048576);
         external.push(m.external / 1048576);
-        const split = rssSplitMb();
-        v8Physical.push(split.v8Physical);
-        nativeAnon.push(split.anon - split.v8Physical);
-        fileMapped.push(split.file);
-        brkHeap.push(brkHeapMb());
+        const kinds = memoryByKindMb();
+        v8Physical.push(kinds.v8Pages);
+        nativeAnon.push(kinds.otherAnon);
+        fileMapped.push(kinds.file);
+        brkHeap.push(kinds.mainArena);
         // $TOKENSCOPE_SOAK_SNAPSHOTS=<dir>: heap snapshots after the warm-up and at the end, to diff what grew
         const snapshots = process.env.TOKENSCOPE_SOAK_SNAPSHOTS;
         if (snapshots && (i === Math.floor(EDITS / 4 / SAMPLE_EVERY) * SAMPLE_EVERY || i === EDITS)) v8.writeHeapSnapshot(path.join(snapshots, `soak-${i}.heapsnapshot`));
@@ -222,9 +158,9 @@ describe('soak', function () {
     }, 60000).catch(() => process.getActiveResourcesInfo().length);
     // the trend after warm-up (the first quarter grows caches and JIT code)
     const skip = Math.floor(xs.length / 4);
-    const rssSlope = slope(xs.slice(skip), rss.slice(skip)) * 1000;
-    const heapSlope = slope(xs.slice(skip), heap.slice(skip)) * 1000;
     const partSlope = (ys: readonly number[]): number => slope(xs.slice(skip), ys.slice(skip)) * 1000;
+    const rssSlope = partSlope(rss);
+    const heapSlope = partSlope(heap);
     const parts = { v8PhysicalSlopeMbPer1k: partSlope(v8Physical), nativeAnonSlopeMbPer1k: partSlope(nativeAnon), fileMappedSlopeMbPer1k: partSlope(fileMapped), brkHeapSlopeMbPer1k: partSlope(brkHeap) };
     const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, v8PhysicalMb: v8Physical, nativeAnonMb: nativeAnon, fileMappedMb: fileMapped, brkHeapMb: brkHeap, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, ...parts, handlesBefore, handlesAfter };
     console.log(`      RSS slope by part (MB/1k edits): V8 heap pages ${parts.v8PhysicalSlopeMbPer1k.toFixed(2)}, other anonymous ${parts.nativeAnonSlopeMbPer1k.toFixed(2)}, mapped files ${parts.fileMappedSlopeMbPer1k.toFixed(2)}; of the anonymous, the host thread's malloc arena ${parts.brkHeapSlopeMbPer1k.toFixed(2)}`);

@@ -55,31 +55,18 @@ interface ChunkPos {
  * share: applyEdit runs to completion synchronously and its scratch is dead when it returns.
  */
 class EditScratch {
-  chunkEnds = new Int32Array(SCRATCH_CHUNKS);
-  tokenEnds = new Int32Array(SCRATCH_CHUNKS);
+  readonly chunkEnds = new TokenBuffer(SCRATCH_CHUNKS);
+  readonly tokenEnds = new TokenBuffer(SCRATCH_CHUNKS);
   readonly blockIds = new TokenBuffer(SCRATCH_IDS);
   readonly relexIds = new TokenBuffer(SCRATCH_IDS);
 
-  /** Room for chunk `n` (amortised doubling; kept for the next edit). */
-  ensureChunks(n: number): void {
-    if (n < this.chunkEnds.length) return;
-    const ce = new Int32Array(this.chunkEnds.length * 2);
-    ce.set(this.chunkEnds);
-    this.chunkEnds = ce;
-    const te = new Int32Array(this.tokenEnds.length * 2);
-    te.set(this.tokenEnds);
-    this.tokenEnds = te;
-  }
-
   /**
    * After an edit: lets go of arrays a huge chunk grew (a 1 MB minified line is one block of ~300 K
-   * ids), so that what stays allocated between edits is bounded (≈ 200 KB).
+   * ids), so that what stays allocated between edits is bounded (≈ 260 KB).
    */
   release(): void {
-    if (this.chunkEnds.length > SCRATCH_KEEP) {
-      this.chunkEnds = new Int32Array(SCRATCH_CHUNKS);
-      this.tokenEnds = new Int32Array(SCRATCH_CHUNKS);
-    }
+    this.chunkEnds.shrinkTo(SCRATCH_KEEP, SCRATCH_CHUNKS);
+    this.tokenEnds.shrinkTo(SCRATCH_KEEP, SCRATCH_CHUNKS);
     this.blockIds.shrinkTo(SCRATCH_KEEP, SCRATCH_IDS);
     this.relexIds.shrinkTo(SCRATCH_KEEP, SCRATCH_IDS);
   }
@@ -202,13 +189,16 @@ class BlockWriter {
   readonly blocks: Block[] = [];
   private parts: string[] = [];
   private textLen = 0;
-  private nChunks = 0;
-  private readonly scratch = EDIT_SCRATCH;
+  /** The current block's chunk ends, cumulative token counts and ids (the shared scratch). */
+  private readonly chunkEnds = EDIT_SCRATCH.chunkEnds;
+  private readonly tokenEnds = EDIT_SCRATCH.tokenEnds;
   private readonly ids = EDIT_SCRATCH.blockIds;
   /** Code units of all blocks flushed so far. */
   private flushedLength = 0;
 
   constructor(private readonly target: number) {
+    this.chunkEnds.clear();
+    this.tokenEnds.clear();
     this.ids.clear();
   }
 
@@ -249,29 +239,28 @@ class BlockWriter {
   }
 
   private pushChunk(end: number, tokenEnd: number): void {
-    this.scratch.ensureChunks(this.nChunks);
-    this.scratch.chunkEnds[this.nChunks] = end;
-    this.scratch.tokenEnds[this.nChunks] = tokenEnd;
-    this.nChunks++;
+    this.chunkEnds.push(end);
+    this.tokenEnds.push(tokenEnd);
   }
 
   /** Ends the current block: its chunk ends, token ends and ids are views of one new buffer. */
   flush(): void {
-    const n = this.nChunks;
+    const n = this.chunkEnds.length;
     if (n === 0) return;
     const nIds = this.ids.length;
     const buf = new ArrayBuffer((2 * n + nIds) * 4);
     const chunkEnds = new Int32Array(buf, 0, n);
-    chunkEnds.set(this.scratch.chunkEnds.subarray(0, n));
+    chunkEnds.set(this.chunkEnds.data.subarray(0, n));
     const tokenEnds = new Int32Array(buf, 4 * n, n);
-    tokenEnds.set(this.scratch.tokenEnds.subarray(0, n));
+    tokenEnds.set(this.tokenEnds.data.subarray(0, n));
     const ids = new Uint32Array(buf, 8 * n, nIds);
     ids.set(this.ids.data.subarray(0, nIds));
     this.blocks.push({ text: this.parts.length === 1 ? this.parts[0]! : this.parts.join(''), chunkEnds, tokenEnds, ids });
     this.flushedLength += this.textLen;
     this.parts = [];
     this.textLen = 0;
-    this.nChunks = 0;
+    this.chunkEnds.clear();
+    this.tokenEnds.clear();
     this.ids.clear();
   }
 }
