@@ -95,6 +95,27 @@ describe('editor features', () => {
       await closeActive();
     });
 
+    it('an edit below the window keeps the drawing (carried to the new version); one inside redraws it exactly', async () => {
+      const line = 'let total = price * count; // items\n';
+      const doc = await openUntitled({ language: 'plaintext', content: line.repeat(3000) });
+      const editor = await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('tokenscope.toggleBoundaries');
+      const top = await waitFor('boundaries at the top', () => boundariesFor(api, doc, (b) => b.enabled && b.tokenCount > 0));
+      assert.ok(top.window[1] < doc.offsetAt(new vscode.Position(2500, 0)), `window [${top.window[0]}, ${top.window[1]})`);
+      // far below the window: the same ranges, now at the new version, without a redraw
+      assert.ok(await editor.edit((b) => b.insert(new vscode.Position(2500, 4), 'x\n')));
+      const carried = await waitFor('the drawing carried to the edit below', () => boundariesFor(api, doc, (b) => b.enabled));
+      assert.strictEqual(carried.carried, true, 'not redrawn');
+      assert.deepStrictEqual(carried.bySlot, top.bySlot);
+      // inside the window: redrawn, and equal to a full re-encode of the window's text (colours shift with the token count)
+      assert.ok(await editor.edit((b) => b.insert(new vscode.Position(3, 4), 'y')));
+      const redrawn = await waitFor('the drawing after an edit inside', () => boundariesFor(api, doc, (b) => b.enabled && !b.carried));
+      const ids = oracle('o200k_base').encode_ordinary(doc.getText(new vscode.Range(doc.positionAt(0), doc.positionAt(redrawn.window[1]))));
+      assert.strictEqual(redrawn.tokenCount, ids.length, 'every token of the window');
+      assert.notDeepStrictEqual(redrawn.bySlot, top.bySlot);
+      await closeActive();
+    });
+
     it('are capped on a huge single line', async () => {
       const doc = await openUntitled({ language: 'plaintext', content: 'word '.repeat(60_000) });
       await vscode.window.showTextDocument(doc);

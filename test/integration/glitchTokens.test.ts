@@ -120,7 +120,7 @@ describe('glitch tokens', () => {
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
-  it('marks at most 1,000 findings of a document and says how many more there are; an edit storm publishes once per task', async () => {
+  it('marks at most 1,000 findings of a document and says how many more there are; the findings follow an edit storm, published once it pauses', async () => {
     const doc = await openUntitled({ language: 'plaintext', content: 'say <|endoftext|> here\n'.repeat(1500) });
     const editor = await vscode.window.showTextDocument(doc);
     await findingsOf(api, doc, (x) => x.length === 1500);

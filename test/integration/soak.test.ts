@@ -17,7 +17,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import { COMMAND_TOGGLE_BOUNDARIES } from '../../src/commandIds';
 import { Rng } from '../unit/core/tokenizer/random';
 import { activateExtension, closeAllEditors, exposeGc, inlineAnswer, removeScratchDir, waitFor, setUserSetting } from './helpers';
-import { memoryByKindMb, nextSoakEdit, SOAK_TEXT } from './soakWorkload';
+import { countCollections, memoryByKindMb, nextSoakEdit, sampleAllocations, SOAK_TEXT } from './soakWorkload';
 
 const EDITS = Number(process.env.TOKENSCOPE_SOAK_EDITS ?? 2000);
 /**
@@ -41,6 +41,11 @@ const ALL_FEATURES = ['statusBar.enabled', 'glitch.enabled', 'completion.enabled
 /** $TOKENSCOPE_SOAK_OFF=glitch.enabled,…: those features switched off (bisecting a memory trend by feature); the baseline: all. */
 const FEATURES_OFF = BASELINE ? ALL_FEATURES : envList('TOKENSCOPE_SOAK_OFF');
 const SAMPLE_EVERY = 100;
+/**
+ * $TOKENSCOPE_SOAK_ALLOC_PROFILE=<dir>: every allocation after the warm-up sampled, garbage included
+ * (soak.heapprofile or soak-baseline.heapprofile there): which code makes the per-keystroke garbage.
+ */
+const ALLOC_PROFILE = process.env.TOKENSCOPE_SOAK_ALLOC_PROFILE;
 
 /**
  * Theil–Sen slope of y over x: the median of the slopes between every pair of samples. RSS jumps
@@ -95,12 +100,22 @@ describe('soak', function () {
     const fileMapped: number[] = [];
     /** The main thread's malloc arena (the `[heap]` mapping): growth there is the host thread's own allocations. */
     const brkHeap: number[] = [];
+    /** V8's heap pages by space (new, old, code, large objects, …), physical MB: which space a V8 trend is in. */
+    const v8Spaces: Record<string, number[]> = {};
     const rng = new Rng(7);
     let accepted = 0;
     // the document keeps its size (a heap diff over a run where inserts won showed document-sized
     // prompt and model copies growing with the text)
     const startLength = doc.getText().length;
+    // garbage collections (and, on request, allocations) after the warm-up's first quarter
+    const warmUp = Math.floor(EDITS / 4 / SAMPLE_EVERY) * SAMPLE_EVERY;
+    let stopCounting: (() => { minor: number; major: number }) | undefined;
+    let stopSampling: (() => Promise<number>) | undefined;
     for (let i = 1; i <= EDITS; i++) {
+      if (i === warmUp + 1) {
+        stopCounting = await countCollections();
+        if (ALLOC_PROFILE) stopSampling = await sampleAllocations(path.join(ALLOC_PROFILE, BASELINE ? 'soak-baseline.heapprofile' : 'soak.heapprofile'));
+      }
       const e = nextSoakEdit(rng, doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end), startLength);
       const range = new vscode.Range(doc.positionAt(e.offset), doc.positionAt(e.offset + e.deleteLength));
       assert.ok(await editor.edit((b) => b.replace(range, e.insert)));
@@ -131,11 +146,18 @@ describe('soak', function () {
         nativeAnon.push(kinds.otherAnon);
         fileMapped.push(kinds.file);
         brkHeap.push(kinds.mainArena);
+        for (const sp of v8.getHeapSpaceStatistics()) (v8Spaces[sp.space_name] ??= []).push(sp.physical_space_size / 1048576);
         // $TOKENSCOPE_SOAK_SNAPSHOTS=<dir>: heap snapshots after the warm-up and at the end, to diff what grew
         const snapshots = process.env.TOKENSCOPE_SOAK_SNAPSHOTS;
-        if (snapshots && (i === Math.floor(EDITS / 4 / SAMPLE_EVERY) * SAMPLE_EVERY || i === EDITS)) v8.writeHeapSnapshot(path.join(snapshots, `soak-${i}.heapsnapshot`));
+        if (snapshots && (i === warmUp || i === EDITS)) v8.writeHeapSnapshot(path.join(snapshots, `soak-${i}.heapsnapshot`));
       }
     }
+    const collections = stopCounting?.() ?? { minor: 0, major: 0 };
+    const sampledBytes = (await stopSampling?.()) ?? 0;
+    const measuredEdits = EDITS - warmUp;
+    // per 1,000 edits after the warm-up: young-generation collections (a forced full GC per sample
+    // is among the major ones) and, when sampled, MB allocated (every object, garbage included)
+    const gcPer1k = { minorGcPer1k: (collections.minor / measuredEdits) * 1000, majorGcPer1k: (collections.major / measuredEdits) * 1000, allocatedMbPer1k: ALLOC_PROFILE ? (sampledBytes / 1048576 / measuredEdits) * 1000 : undefined };
     await setUserSetting('encoding', undefined);
     // exact at the end: the model (o200k again) equals a full re-encode of what the editor holds
     const ids = await waitFor('the final model', () => {
@@ -162,8 +184,9 @@ describe('soak', function () {
     const rssSlope = partSlope(rss);
     const heapSlope = partSlope(heap);
     const parts = { v8PhysicalSlopeMbPer1k: partSlope(v8Physical), nativeAnonSlopeMbPer1k: partSlope(nativeAnon), fileMappedSlopeMbPer1k: partSlope(fileMapped), brkHeapSlopeMbPer1k: partSlope(brkHeap) };
-    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, v8PhysicalMb: v8Physical, nativeAnonMb: nativeAnon, fileMappedMb: fileMapped, brkHeapMb: brkHeap, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, ...parts, handlesBefore, handlesAfter };
+    const result = { edits: EDITS, accepted, rssMb: rss, heapMb: heap, heapTotalMb: heapTotal, externalMb: external, v8PhysicalMb: v8Physical, nativeAnonMb: nativeAnon, fileMappedMb: fileMapped, brkHeapMb: brkHeap, v8SpacesMb: v8Spaces, rssSlopeMbPer1k: rssSlope, heapSlopeMbPer1k: heapSlope, ...parts, ...gcPer1k, handlesBefore, handlesAfter };
     console.log(`      RSS slope by part (MB/1k edits): V8 heap pages ${parts.v8PhysicalSlopeMbPer1k.toFixed(2)}, other anonymous ${parts.nativeAnonSlopeMbPer1k.toFixed(2)}, mapped files ${parts.fileMappedSlopeMbPer1k.toFixed(2)}; of the anonymous, the host thread's malloc arena ${parts.brkHeapSlopeMbPer1k.toFixed(2)}`);
+    console.log(`      per 1k edits: ${gcPer1k.minorGcPer1k.toFixed(1)} young-generation GCs, ${gcPer1k.majorGcPer1k.toFixed(1)} full${gcPer1k.allocatedMbPer1k === undefined ? '' : `, ${gcPer1k.allocatedMbPer1k.toFixed(1)} MB allocated`}`);
     console.log(`      ${EDITS} edits, ${accepted} completions accepted; RSS ${rss[0]?.toFixed(0)} → ${rss[rss.length - 1]?.toFixed(0)} MB (slope ${rssSlope.toFixed(2)} MB/1k edits), heap after GC ${heap[0]?.toFixed(1)} → ${heap[heap.length - 1]?.toFixed(1)} MB (slope ${heapSlope.toFixed(2)} MB/1k edits); active handles ${handlesBefore} → ${handlesAfter}`);
     if (process.env.TOKENSCOPE_RELIABILITY_DIR) fs.writeFileSync(path.join(process.env.TOKENSCOPE_RELIABILITY_DIR, BASELINE ? 'soak-baseline.json' : 'soak.json'), JSON.stringify(result, null, 2));
     assert.ok(handlesAfter <= handlesBefore + 5, `active handles grew from ${handlesBefore} to ${handlesAfter}: ${JSON.stringify(process.getActiveResourcesInfo())}`);

@@ -83,3 +83,54 @@ export function memoryByKindMb(): { v8Pages: number; otherAnon: number; mainAren
   const mainArena = at < 0 ? 0 : Number(/^Rss:\s+(\d+) kB/m.exec(smaps.slice(at))?.[1] ?? 0) / 1024;
   return { v8Pages, otherAnon: kb('RssAnon') - v8Pages, mainArena, file: kb('RssFile') + kb('RssShmem') };
 }
+
+/**
+ * Samples every allocation of this isolate, garbage included (V8's sampling heap profiler with the
+ * objects later collected by minor and major GCs kept), until the returned function is called; it
+ * writes a `.heapprofile` (DevTools' Memory panel opens it) and returns the sampled bytes. Which
+ * code makes the garbage that sizes V8's young generation up. Cost: one sample per ~32 KB allocated.
+ */
+export async function sampleAllocations(file: string): Promise<() => Promise<number>> {
+  const inspector = await import('inspector');
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> =>
+    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('HeapProfiler.enable');
+  await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  return async () => {
+    const { profile } = (await post('HeapProfiler.stopSampling')) as { profile: { head: AllocationNode } };
+    session.disconnect();
+    fs.writeFileSync(file, JSON.stringify(profile));
+    const total = (n: AllocationNode): number => n.children.reduce((s, c) => s + total(c), n.selfSize);
+    return total(profile.head);
+  };
+}
+
+interface AllocationNode {
+  readonly selfSize: number;
+  readonly children: readonly AllocationNode[];
+}
+
+/**
+ * Counts this isolate's garbage collections by kind from now until the returned function is called.
+ * Young-generation collections are scavenges (kind 1) or, where V8 runs its minor mark-sweep instead,
+ * kind 2 (no perf_hooks constant names it).
+ */
+export async function countCollections(): Promise<() => { minor: number; major: number }> {
+  const { PerformanceObserver, constants } = await import('perf_hooks');
+  const counts = { minor: 0, major: 0 };
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      // `detail` ({ kind }) is in Node ≥ 16's gc entries, not in @types/node 20's PerformanceEntry
+      const kind = (e as typeof e & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      if (kind & (constants.NODE_PERFORMANCE_GC_MINOR | 2)) counts.minor++;
+      else if (kind & constants.NODE_PERFORMANCE_GC_MAJOR) counts.major++;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return { ...counts };
+  };
+}

@@ -29,8 +29,9 @@ interface Tracked {
   shape?: number[];
   /** The next slice of the first scan, while it is incomplete. */
   nextSlice?: NodeJS.Immediate;
-  /** The publish that follows the edits of this task (see onEdit). */
-  pendingPublish?: NodeJS.Immediate;
+  /** The publish that follows a pause in the edits (see onEdit), and when the first edit it waits for came (performance.now()). */
+  pendingPublish?: NodeJS.Timeout;
+  waitingSince: number;
   /** Tracker time of the edits since the last publish (wall, thread CPU; ms), for lastUpdate. */
   editMs: number;
   editCpuMs: number | undefined;
@@ -50,6 +51,16 @@ const MAX_DIAGNOSTICS = 1000;
  * blocked it for 80–250 ms. A document of one slice is still scanned and published synchronously.
  */
 const SCAN_SLICE_CHARS = 32_768;
+/**
+ * Diagnostics are published once edits pause for PUBLISH_IDLE_MS, and at least every
+ * PUBLISH_MAX_WAIT_MS while they do not. Each publish ships every diagnostic of the document to the
+ * renderer (DiagnosticCollection.set): 15 KB of host garbage per publish in the soak, where it
+ * was a third of Tokenscope's allocations per keystroke, and the renderer re-renders its markers.
+ * Meanwhile the editor moves the squiggles it shows with the text; hover and quick fixes read the
+ * tracker, which follows every edit at once.
+ */
+const PUBLISH_IDLE_MS = 100;
+const PUBLISH_MAX_WAIT_MS = 500;
 const SCAN_BUDGET_MS = 8;
 
 /** A finding as published, for tests and the report. */
@@ -123,14 +134,15 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
   private untrack(key: string): boolean {
     const t = this.tracked.get(key);
     if (t?.nextSlice) clearImmediate(t.nextSlice);
-    if (t?.pendingPublish) clearImmediate(t.pendingPublish);
+    clearTimeout(t?.pendingPublish);
     return this.tracked.delete(key);
   }
 
   /**
-   * The tracker follows every edit at once (incremental, cheap); publishing waits for the end of
-   * the task, so the edits VS Code delivers together (an undo storm, a multi-cursor paste) publish
-   * once. Hover and quick fixes read the tracker, never the published list, so they are never stale.
+   * The tracker follows every edit at once (incremental, cheap); publishing waits for a pause in the
+   * edits (PUBLISH_IDLE_MS, at most PUBLISH_MAX_WAIT_MS), so a burst of typing, an undo storm or a
+   * multi-cursor paste publishes once. Hover and quick fixes read the tracker, never the published
+   * list, so they are never stale.
    */
   private onEdit(t: Tracked, edits: Parameters<GlitchTracker['applyEdits']>[0]): void {
     const t0 = performance.now();
@@ -139,16 +151,21 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     if (!t.tracker.complete) return; // the scan publishes when it finishes
     t.editMs += performance.now() - t0;
     t.editCpuMs = addCpuSince(t.editCpuMs, c0);
-    t.pendingPublish ??= setImmediate(() => {
-      t.pendingPublish = undefined;
-      if (this.tracked.get(t.document.uri.toString()) !== t) return;
-      const p0 = performance.now();
-      const q0 = threadCpuMs();
-      this.publish(t);
-      this.lastUpdate = { version: t.document.version, ms: t.editMs + performance.now() - p0, cpuMs: addCpuSince(t.editCpuMs, q0) };
-      t.editMs = 0;
-      t.editCpuMs = 0;
-    });
+    if (t.pendingPublish === undefined) t.waitingSince = t0;
+    else if (t0 - t.waitingSince >= PUBLISH_MAX_WAIT_MS) return; // due soon: keep it
+    else clearTimeout(t.pendingPublish);
+    t.pendingPublish = setTimeout(() => this.publishEdits(t), Math.min(PUBLISH_IDLE_MS, Math.max(0, t.waitingSince + PUBLISH_MAX_WAIT_MS - t0)));
+  }
+
+  private publishEdits(t: Tracked): void {
+    t.pendingPublish = undefined;
+    if (this.tracked.get(t.document.uri.toString()) !== t) return;
+    const p0 = performance.now();
+    const q0 = threadCpuMs();
+    this.publish(t);
+    this.lastUpdate = { version: t.document.version, ms: t.editMs + performance.now() - p0, cpuMs: addCpuSince(t.editCpuMs, q0) };
+    t.editMs = 0;
+    t.editCpuMs = 0;
   }
 
   /** What is published for a document (tests, report). */
@@ -181,8 +198,8 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     if (t && !force && t.model === state.model && t.index === index) return;
     // overwrite, not delete + set: a re-inserted key would be visited again by a forEach over `tracked` in progress
     if (t?.nextSlice) clearImmediate(t.nextSlice);
-    if (t?.pendingPublish) clearImmediate(t.pendingPublish);
-    const entry: Tracked = { document, model: state.model, index, tracker: GlitchTracker.deferred(index, state.model), editMs: 0, editCpuMs: 0 };
+    clearTimeout(t?.pendingPublish);
+    const entry: Tracked = { document, model: state.model, index, tracker: GlitchTracker.deferred(index, state.model), editMs: 0, editCpuMs: 0, waitingSince: 0 };
     this.tracked.set(key, entry);
     this.scanSlices(key, entry, performance.now(), 0);
   }
@@ -301,8 +318,16 @@ function shorten(s: string): string {
   return s.length > 48 ? `${s.slice(0, 45)}…` : s;
 }
 
+/** Each finding's message depends on its token's info only: built once per info, not per publish. */
+const MESSAGES = new WeakMap<GlitchInfo, string>();
+
 function message(f: GlitchFinding): string {
-  const i = f.info;
+  let m = MESSAGES.get(f.info);
+  if (m === undefined) MESSAGES.set(f.info, (m = messageOf(f.info)));
+  return m;
+}
+
+function messageOf(i: GlitchInfo): string {
   const token = `"${visible(i.text)}" (${i.tokenizer} #${i.id})`;
   switch (i.kind) {
     case 'curated':

@@ -8,7 +8,7 @@ import { boundarySegments, type BoundarySegments } from '../../core/tokenizer/bo
 import { collectWindowTokens, decorationLineWindow } from '../../core/tokenizer/boundaryWindow';
 import { SpanBuffer, type DocumentTokens } from '../../core/tokenizer/documentTokens';
 import type { BoundaryVisibility } from '../../services/boundaryVisibility';
-import type { TokenModels } from '../../services/tokenModels';
+import type { ModelEditEvent, TokenModels } from '../../services/tokenModels';
 import { PositionMapper } from './positionMapper';
 
 /** Palette slots; tokens cycle through them by index. Matches `tokenscope.tokenNBackground` colours. */
@@ -41,6 +41,14 @@ export interface BoundaryState {
    */
   readonly refreshCpuMs?: number;
   readonly phasesMs?: readonly number[];
+  /** The edits since the last drawing were all after what it covers: nothing redrawn, the drawing carried to this version. */
+  readonly carried?: boolean;
+}
+
+/** What a drawing covers: the model it was drawn from and where its text ends (document offset, current coordinates). */
+interface DrawnExtent {
+  readonly model: DocumentTokens;
+  readonly end: number;
 }
 
 /**
@@ -57,7 +65,9 @@ export class TokenBoundaries extends Disposable {
   private readonly tabType: vscode.TextEditorDecorationType;
   private readonly lineEndType: vscode.TextEditorDecorationType;
   private readonly states = new Map<string, BoundaryState>();
-  private readonly drawn = new Set<vscode.TextEditor>();
+  private readonly drawn = new Map<vscode.TextEditor, DrawnExtent>();
+  /** Editors whose drawing the current change event leaves as it is (see keepIfUnaffected). */
+  private readonly unaffected = new Set<vscode.TextEditor>();
   private readonly pending = new Set<vscode.TextEditor>();
   private readonly delayer = this._register(new Delayer(REFRESH_DELAY_MS, 'coalesce'));
   /** Reused between refreshes: no garbage per token. */
@@ -85,7 +95,9 @@ export class TokenBoundaries extends Disposable {
     const scheduleAll = (): void => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e));
     this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.schedule(e))));
     this._register(vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.schedule(e.textEditor)));
-    this._register(models.onDidChange(scheduleDocument));
+    // onDidEdit fires before onDidChange for the same change event
+    this._register(models.onDidEdit((e) => this.keepIfUnaffected(e)));
+    this._register(models.onDidChange((doc) => this.scheduleChanged(doc)));
     this._register(visibility.onDidToggle(scheduleDocument));
     this._register(settings.onDidChange(scheduleAll));
     this._register(vscode.workspace.onDidCloseTextDocument((d) => this.states.delete(d.uri.toString())));
@@ -94,6 +106,42 @@ export class TokenBoundaries extends Disposable {
 
   state(document: vscode.TextDocument): BoundaryState | undefined {
     return this.states.get(document.uri.toString());
+  }
+
+  /**
+   * Notes the editors whose drawing an edit leaves exact: every edit of the event starts after the
+   * drawn text and so does its re-lexed region. Tokens before it keep their ids, indexes (colours)
+   * and positions, the lines above keep their numbers. Typing below the window, a replace or a
+   * formatter far down the file then cost no refresh: no ranges rebuilt, nothing sent to the renderer
+   * (a refresh makes ~50 KB of host garbage for a screenful of tokens).
+   */
+  private keepIfUnaffected(e: ModelEditEvent): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document !== e.document) continue;
+      this.unaffected.delete(editor);
+      if (this.pending.has(editor)) continue;
+      const x = this.drawn.get(editor);
+      if (x?.model === e.model && e.edits.every((d) => d.offset > x.end && d.relexStart > x.end)) this.unaffected.add(editor);
+    }
+  }
+
+  /** A document's model changed: redraws its editors, except those an edit left unaffected (their state moves to the new version). */
+  private scheduleChanged(doc: vscode.TextDocument): void {
+    let kept = 0;
+    let shown = 0;
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (editor.document !== doc) continue;
+      shown++;
+      if (this.unaffected.delete(editor) && this.drawn.get(editor)?.model === this.readyModel(doc)) kept++;
+      else this.schedule(editor);
+    }
+    const s = this.states.get(doc.uri.toString());
+    if (kept > 0 && kept === shown && s?.enabled) this.publish({ ...s, version: doc.version, refreshMs: 0, startedAt: undefined, refreshCpuMs: undefined, phasesMs: undefined, carried: true });
+  }
+
+  private readyModel(doc: vscode.TextDocument): DocumentTokens | undefined {
+    const s = this.models.get(doc);
+    return s.kind === 'ready' ? s.model : undefined;
   }
 
   private schedule(editor: vscode.TextEditor): void {
@@ -152,6 +200,7 @@ export class TokenBoundaries extends Disposable {
     const seg = boundarySegments(spans, PALETTE_SIZE, text, from, settings.whitespaceMarkers);
     const t3 = performance.now();
     this.send(editor, seg, text, from);
+    this.drawn.set(editor, { model, end: Math.max(to, window[1]) });
     const t4 = performance.now();
     if (got.capped) this.log.debug(`${doc.uri.toString()}: boundaries capped at ${settings.maxTokens} tokens`);
     this.publish({
@@ -206,7 +255,6 @@ export class TokenBoundaries extends Disposable {
     editor.setDecorations(this.spaceType, toPoints(seg.spaces, 1));
     editor.setDecorations(this.tabType, toPoints(seg.tabs, 1));
     editor.setDecorations(this.lineEndType, toPoints(seg.lineEnds, 0));
-    this.drawn.add(editor);
   }
 
   private clear(editor: vscode.TextEditor): void {
