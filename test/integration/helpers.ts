@@ -7,6 +7,7 @@ import type { TokenscopeApi } from '../../src/extension';
 import type { BackendState } from '../../src/services/backendService';
 import { threadCpuMs } from '../../src/common/threadCpu';
 import type { InlineCompletionProvider } from '../../src/features/inlineCompletion/inlineCompletionProvider';
+import { openInspectorSession } from './inspectorSession';
 
 export const EXTENSION_ID = 'tokenscope.tokenscope';
 /** Repository root (this file runs from out/test/integration). */
@@ -241,11 +242,8 @@ export class HostTaskProbe {
 export async function hostProfile(name: string): Promise<() => Promise<void>> {
   const dir = process.env.TOKENSCOPE_HOST_PROFILE;
   if (!dir) return () => Promise.resolve();
-  const inspector = await import('inspector');
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  const session = openInspectorSession();
+  const post = session.post;
   await post('Profiler.enable');
   await post('Profiler.setSamplingInterval', { interval: 500 });
   await post('Profiler.start');

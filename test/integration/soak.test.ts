@@ -107,13 +107,13 @@ describe('soak', function () {
     // the document keeps its size (a heap diff over a run where inserts won showed document-sized
     // prompt and model copies growing with the text)
     const startLength = doc.getText().length;
-    // garbage collections (and, on request, allocations) after the warm-up's first quarter
+    // garbage collections (and, on request, allocations) after the warm-up (the first quarter)
     const warmUp = Math.floor(EDITS / 4 / SAMPLE_EVERY) * SAMPLE_EVERY;
     let stopCounting: (() => { minor: number; major: number }) | undefined;
     let stopSampling: (() => Promise<number>) | undefined;
     for (let i = 1; i <= EDITS; i++) {
       if (i === warmUp + 1) {
-        stopCounting = await countCollections();
+        stopCounting = countCollections();
         if (ALLOC_PROFILE) stopSampling = await sampleAllocations(path.join(ALLOC_PROFILE, BASELINE ? 'soak-baseline.heapprofile' : 'soak.heapprofile'));
       }
       const e = nextSoakEdit(rng, doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end), startLength);
@@ -146,7 +146,7 @@ describe('soak', function () {
         nativeAnon.push(kinds.otherAnon);
         fileMapped.push(kinds.file);
         brkHeap.push(kinds.mainArena);
-        for (const sp of v8.getHeapSpaceStatistics()) (v8Spaces[sp.space_name] ??= []).push(sp.physical_space_size / 1048576);
+        for (const [space, mb] of Object.entries(kinds.v8Spaces)) (v8Spaces[space] ??= []).push(mb);
         // $TOKENSCOPE_SOAK_SNAPSHOTS=<dir>: heap snapshots after the warm-up and at the end, to diff what grew
         const snapshots = process.env.TOKENSCOPE_SOAK_SNAPSHOTS;
         if (snapshots && (i === warmUp || i === EDITS)) v8.writeHeapSnapshot(path.join(snapshots, `soak-${i}.heapsnapshot`));

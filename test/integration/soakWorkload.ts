@@ -4,8 +4,10 @@
  * and bench/child/editChurn.ts (the same typing on a DocumentTokens in plain Node).
  */
 import * as fs from 'fs';
+import { constants, PerformanceObserver } from 'perf_hooks';
 import * as v8 from 'v8';
 import type { Rng } from '../unit/core/tokenizer/random';
+import { openInspectorSession } from './inspectorSession';
 
 const PYTHON = `import os
 import sys
@@ -63,12 +65,14 @@ export function nextSoakEdit(rng: Rng, length: number, startLength: number): Soa
 
 /**
  * This process's resident memory by kind, in MB (Linux /proc; 0 elsewhere): V8's heap pages (the
- * physical size of all its spaces), other anonymous memory (malloc, thread stacks, WASM memories:
+ * physical size of all its spaces, and by space), other anonymous memory (malloc, thread stacks, WASM memories:
  * where a native leak would show), of that the main thread's malloc arena (the `[heap]` mapping),
  * and file-backed pages (code).
  */
-export function memoryByKindMb(): { v8Pages: number; otherAnon: number; mainArena: number; file: number } {
-  const v8Pages = v8.getHeapSpaceStatistics().reduce((n, s) => n + s.physical_space_size, 0) / 1048576;
+export function memoryByKindMb(): { v8Pages: number; v8Spaces: Record<string, number>; otherAnon: number; mainArena: number; file: number } {
+  const v8Spaces: Record<string, number> = {};
+  for (const sp of v8.getHeapSpaceStatistics()) v8Spaces[sp.space_name] = sp.physical_space_size / 1048576;
+  const v8Pages = Object.values(v8Spaces).reduce((n, mb) => n + mb, 0);
   const read = (file: string): string => {
     try {
       return fs.readFileSync(file, 'utf8');
@@ -81,7 +85,7 @@ export function memoryByKindMb(): { v8Pages: number; otherAnon: number; mainAren
   const smaps = read('/proc/self/smaps');
   const at = smaps.indexOf(' [heap]\n');
   const mainArena = at < 0 ? 0 : Number(/^Rss:\s+(\d+) kB/m.exec(smaps.slice(at))?.[1] ?? 0) / 1024;
-  return { v8Pages, otherAnon: kb('RssAnon') - v8Pages, mainArena, file: kb('RssFile') + kb('RssShmem') };
+  return { v8Pages, v8Spaces, otherAnon: kb('RssAnon') - v8Pages, mainArena, file: kb('RssFile') + kb('RssShmem') };
 }
 
 /**
@@ -91,11 +95,8 @@ export function memoryByKindMb(): { v8Pages: number; otherAnon: number; mainAren
  * code makes the garbage that sizes V8's young generation up. Cost: one sample per ~32 KB allocated.
  */
 export async function sampleAllocations(file: string): Promise<() => Promise<number>> {
-  const inspector = await import('inspector');
-  const session = new inspector.Session();
-  session.connect();
-  const post = (method: string, params?: object): Promise<unknown> =>
-    new Promise((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  const session = openInspectorSession();
+  const post = session.post;
   await post('HeapProfiler.enable');
   await post('HeapProfiler.startSampling', { samplingInterval: 32768, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
   return async () => {
@@ -117,8 +118,7 @@ interface AllocationNode {
  * Young-generation collections are scavenges (kind 1) or, where V8 runs its minor mark-sweep instead,
  * kind 2 (no perf_hooks constant names it).
  */
-export async function countCollections(): Promise<() => { minor: number; major: number }> {
-  const { PerformanceObserver, constants } = await import('perf_hooks');
+export function countCollections(): () => { minor: number; major: number } {
   const counts = { minor: 0, major: 0 };
   const observer = new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {

@@ -154,7 +154,7 @@ export class GlitchDiagnostics extends Disposable implements vscode.HoverProvide
     if (t.pendingPublish === undefined) t.waitingSince = t0;
     else if (t0 - t.waitingSince >= PUBLISH_MAX_WAIT_MS) return; // due soon: keep it
     else clearTimeout(t.pendingPublish);
-    t.pendingPublish = setTimeout(() => this.publishEdits(t), Math.min(PUBLISH_IDLE_MS, Math.max(0, t.waitingSince + PUBLISH_MAX_WAIT_MS - t0)));
+    t.pendingPublish = setTimeout(() => this.publishEdits(t), Math.min(PUBLISH_IDLE_MS, t.waitingSince + PUBLISH_MAX_WAIT_MS - t0));
   }
 
   private publishEdits(t: Tracked): void {

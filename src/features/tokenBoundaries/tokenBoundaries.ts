@@ -93,7 +93,13 @@ export class TokenBoundaries extends Disposable {
     this.lineEndType = type({ after: { contentText: '↵', color: marker } });
     const scheduleDocument = (doc: vscode.TextDocument): void => vscode.window.visibleTextEditors.forEach((e) => e.document === doc && this.schedule(e));
     const scheduleAll = (): void => vscode.window.visibleTextEditors.forEach((e) => this.schedule(e));
-    this._register(vscode.window.onDidChangeVisibleTextEditors((eds) => eds.forEach((e) => this.schedule(e))));
+    this._register(
+      vscode.window.onDidChangeVisibleTextEditors((eds) => {
+        // a closed or hidden editor is never rendered again: what was drawn there (its model) goes with it
+        for (const e of this.drawn.keys()) if (!eds.includes(e)) this.drawn.delete(e);
+        eds.forEach((e) => this.schedule(e));
+      }),
+    );
     this._register(vscode.window.onDidChangeTextEditorVisibleRanges((e) => this.schedule(e.textEditor)));
     // onDidEdit fires before onDidChange for the same change event
     this._register(models.onDidEdit((e) => this.keepIfUnaffected(e)));
@@ -132,16 +138,12 @@ export class TokenBoundaries extends Disposable {
     for (const editor of vscode.window.visibleTextEditors) {
       if (editor.document !== doc) continue;
       shown++;
-      if (this.unaffected.delete(editor) && this.drawn.get(editor)?.model === this.readyModel(doc)) kept++;
+      // set by this event's onDidEdit, so the model is the one drawn (a rebuilt model fires no onDidEdit)
+      if (this.unaffected.delete(editor)) kept++;
       else this.schedule(editor);
     }
     const s = this.states.get(doc.uri.toString());
     if (kept > 0 && kept === shown && s?.enabled) this.publish({ ...s, version: doc.version, refreshMs: 0, startedAt: undefined, refreshCpuMs: undefined, phasesMs: undefined, carried: true });
-  }
-
-  private readyModel(doc: vscode.TextDocument): DocumentTokens | undefined {
-    const s = this.models.get(doc);
-    return s.kind === 'ready' ? s.model : undefined;
   }
 
   private schedule(editor: vscode.TextEditor): void {

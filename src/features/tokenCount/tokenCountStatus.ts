@@ -44,6 +44,11 @@ const REFRESH_DELAY_MS = 30;
  */
 const MIN_UPDATE_INTERVAL_MS = 250;
 
+/** A status-bar tooltip's text (a MarkdownString's source), to tell whether it changed. */
+function tooltipSource(t: string | vscode.MarkdownString | undefined): string | undefined {
+  return typeof t === 'string' || t === undefined ? t : t.value;
+}
+
 /**
  * One status-bar item with the token count of the active editor: the document, or the selection when
  * there is one. Counts come from the document's incremental token model, so a refresh costs O(1)
@@ -166,9 +171,8 @@ export class TokenCountStatus extends Disposable {
 
   /** Sets what changed only: each change has VS Code send the item, tooltip included, to the renderer. */
   private show(text: string, tooltip: string | vscode.MarkdownString, background?: vscode.ThemeColor): void {
-    const value = (t: string | vscode.MarkdownString | undefined): string | undefined => (typeof t === 'string' || t === undefined ? t : t.value);
     if (this.item.text !== text) this.item.text = text;
-    if (value(this.item.tooltip) !== value(tooltip)) this.item.tooltip = tooltip;
+    if (tooltipSource(this.item.tooltip) !== tooltipSource(tooltip)) this.item.tooltip = tooltip;
     if (this.item.backgroundColor?.id !== background?.id) this.item.backgroundColor = background;
     if (!this.itemShown) this.item.show(); // show() sends the item again, shown or not
     this.itemShown = true;
