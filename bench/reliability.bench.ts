@@ -33,6 +33,38 @@ interface SoakFigures {
   readonly handlesAfter: number;
 }
 
+const TYPESCRIPT_EXTENSION = 'vscode.typescript-language-features';
+
+interface HostileRun {
+  readonly host: Record<string, HostFigures>;
+  /** The longest task over the documents (host-thread CPU ms), its document and phase. */
+  readonly worst: { readonly cpuMs: number; readonly doc: string; readonly phase: string };
+  readonly wallMs: number;
+  /** Tokenscope's largest part of a task of ≥ 10 ms. */
+  readonly own: { readonly ms: number; readonly doc: string; readonly phase: string; readonly taskMs: number };
+}
+
+/** One hostile-documents run's figures (`file` in `dir`) and Tokenscope's part of its tasks (CPU profiles in `profiles`). */
+function hostileFigures(dir: string, file: string, profiles: string): HostileRun {
+  const figures = path.join(dir, file);
+  if (!fs.existsSync(figures)) throw new Error(`the hostile-documents run wrote no ${file}`);
+  const host = JSON.parse(fs.readFileSync(figures, 'utf8')) as Record<string, HostFigures>;
+  let own = { ms: 0, doc: '', phase: '', taskMs: 0 };
+  let worst = { cpuMs: -1, doc: '', phase: '' };
+  for (const [doc, h] of Object.entries(host)) {
+    if (h.cpuMs === undefined) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
+    if (h.cpuMs > worst.cpuMs) worst = { cpuMs: h.cpuMs, doc, phase: h.phase };
+    const profileFile = path.join(profiles, `${doc}.cpuprofile`);
+    if (!fs.existsSync(profileFile)) continue;
+    const profile = JSON.parse(fs.readFileSync(profileFile, 'utf8')) as CpuProfile;
+    for (const task of h.longTasks) {
+      const ms = task.cpuMs * tokenscopeShare(profile, task.spanUs);
+      if (ms > own.ms) own = { ms, doc, phase: task.phase, taskMs: task.cpuMs };
+    }
+  }
+  return { host, worst, wallMs: Math.max(...Object.values(host).map((h) => h.wallMs)), own };
+}
+
 /**
  * The reliability figures of issue 14: the longest extension-host task over the hostile documents
  * suite, the memory trend of the soak run (both from the integration suite run in the real VS Code,
@@ -58,34 +90,31 @@ const suite: BenchSuite = {
       });
       if (r.status !== 0) throw new Error(`the reliability run (${grep}) failed:\n${r.stdout.slice(-4000)}\n${r.stderr.slice(-2000)}`);
     };
+    // the hostile documents twice: as a user has VS Code (its built-in TypeScript extension syncs a
+    // 1 MB JavaScript line with tsserver on the same thread: 40-90 ms tasks that are not
+    // Tokenscope's), and with that extension left out, where the host's tasks are VS Code's core
+    // and Tokenscope's (the suite checks that the extension is really absent)
     log('hostile documents in the real VS Code …');
     runInVsCode('hostile documents');
+    log('hostile documents again, without VS Code\'s TypeScript extension …');
+    const profilesWithoutTs = path.join(dir, 'profiles-without-typescript');
+    runInVsCode('hostile documents', { VSCODE_SKIP_BUILTIN_EXTENSIONS: TYPESCRIPT_EXTENSION, TOKENSCOPE_HOST_PROFILE: profilesWithoutTs });
     log(`a ${edits}-edit soak in a fresh VS Code, and the same edits with every Tokenscope feature off in another (VS Code's own trend) …`);
     runInVsCode('soak');
     runInVsCode('soak', { TOKENSCOPE_SOAK_BASELINE: '1' });
     const baseline = JSON.parse(fs.readFileSync(path.join(dir, 'soak-baseline.json'), 'utf8')) as SoakFigures;
-    const hostFile = path.join(dir, 'host.json');
     const soakFile = path.join(dir, 'soak.json');
-    if (!fs.existsSync(hostFile) || !fs.existsSync(soakFile)) throw new Error('the reliability runs wrote no figures');
-    const host = JSON.parse(fs.readFileSync(hostFile, 'utf8')) as Record<string, HostFigures>;
+    if (!fs.existsSync(soakFile)) throw new Error('the soak run wrote no figures');
     const soak = JSON.parse(fs.readFileSync(soakFile, 'utf8')) as SoakFigures;
-    // Tokenscope's longest part of a long task, over every document's tasks of ≥ 10 ms
-    let ownWorst = { ms: 0, doc: '', phase: '', taskMs: 0 };
-    for (const [name, h] of Object.entries(host)) {
-      const file = path.join(profiles, `${name}.cpuprofile`);
-      if (!fs.existsSync(file)) continue;
-      const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile;
-      for (const task of h.longTasks) {
-        const ms = task.cpuMs * tokenscopeShare(profile, task.spanUs);
-        if (ms > ownWorst.ms) ownWorst = { ms, doc: name, phase: task.phase, taskMs: task.cpuMs };
-      }
-    }
+    const withTs = hostileFigures(dir, 'host.json', profiles);
+    const withoutTs = hostileFigures(dir, 'host-without-typescript.json', profilesWithoutTs);
     fs.rmSync(dir, { recursive: true, force: true });
-    log(`Tokenscope's largest part of a host task: ${ownWorst.ms.toFixed(1)} ms CPU (${ownWorst.doc || '-'}, ${ownWorst.phase || '-'}, of a ${ownWorst.taskMs.toFixed(0)} ms task)`);
-    for (const [name, h] of Object.entries(host)) log(`${name}: longest host task ${h.cpuMs?.toFixed(0) ?? '?'} ms CPU (${h.phase || '-'}), longest wall gap ${h.wallMs.toFixed(0)} ms`);
-    const worst = Object.entries(host).reduce((a, b) => ((b[1].cpuMs ?? 0) > (a[1].cpuMs ?? 0) ? b : a));
-    if (worst[1].cpuMs === undefined) throw new Error('the extension host cannot measure thread CPU time (needs Node ≥ 23.9)');
-    const worstWall = Math.max(...Object.values(host).map((h) => h.wallMs));
+    const ownWorst = withTs.own.ms >= withoutTs.own.ms ? withTs.own : withoutTs.own;
+    log(`Tokenscope's largest part of a host task: ${ownWorst.ms.toFixed(1)} ms CPU (${ownWorst.doc || '-'}, ${ownWorst.phase || '-'}, of a ${ownWorst.taskMs.toFixed(0)} ms task${ownWorst === withoutTs.own ? ', without the TypeScript extension' : ''})`);
+    for (const [label, f] of [['with', withTs], ['without', withoutTs]] as const) {
+      for (const [name, h] of Object.entries(f.host)) log(`${label} the TypeScript extension, ${name}: longest host task ${h.cpuMs?.toFixed(0) ?? '?'} ms CPU (${h.phase || '-'}), longest wall gap ${h.wallMs.toFixed(0)} ms`);
+    }
+    const worst = withoutTs.worst;
     log(`soak: ${soak.edits} edits, ${soak.accepted} accepted completions; RSS ${soak.rssMb.map((x) => x.toFixed(0)).join(' ')} MB; slopes RSS ${soak.rssSlopeMbPer1k.toFixed(2)} (${parts(soak)}), heap ${soak.heapSlopeMbPer1k.toFixed(2)} MB/1k edits; VS Code alone RSS ${baseline.rssSlopeMbPer1k.toFixed(2)} (${parts(baseline)}); handles ${soak.handlesBefore} → ${soak.handlesAfter}`);
 
     log('code-point sweep: tiktoken (5 encodings) and llama.cpp (7 vocabularies) …');
@@ -102,11 +131,13 @@ const suite: BenchSuite = {
     const results: BenchResult[] = [
       {
         id: 'reliability.host.longest_task.ms',
-        value: worst[1].cpuMs,
+        value: worst.cpuMs,
         unit: 'ms',
+        peer: "with VS Code's TypeScript extension",
+        peerValue: withTs.worst.cpuMs,
         target: '≤ 50 ms',
-        met: worst[1].cpuMs <= 50,
-        note: `host-thread CPU time of the longest task over ${Object.keys(host).length} hostile documents (worst: ${worst[0]}, ${worst[1].phase}); longest wall gap ${worstWall.toFixed(0)} ms (the OS running the renderer on 2 cores)`,
+        met: worst.cpuMs <= 50,
+        note: `host-thread CPU time of the longest task over ${Object.keys(withoutTs.host).length} hostile documents, VS Code without its built-in TypeScript extension (worst: ${worst.doc}, ${worst.phase}; longest wall gap ${withoutTs.wallMs.toFixed(0)} ms); with it (the peer column: ${withTs.worst.doc}, ${withTs.worst.phase}) the longest tasks are that extension's syncing a 1 MB JavaScript line with tsserver`,
       },
       {
         id: 'reliability.host.longest_task.tokenscope.ms',
@@ -114,7 +145,7 @@ const suite: BenchSuite = {
         unit: 'ms',
         target: '≤ 50 ms',
         met: ownWorst.ms <= 50,
-        note: `Tokenscope's part of the host tasks of ≥ 10 ms (CPU × its share of the CPU profile's samples in the task): largest in ${ownWorst.doc} (${ownWorst.phase}), of a ${ownWorst.taskMs.toFixed(0)} ms task; the rest of the longest tasks is VS Code's: its TypeScript extension syncing a 1 MB JavaScript line with tsserver, applying edits to its copy of a 1 MB line`,
+        note: `Tokenscope's part of the host tasks of ≥ 10 ms in both runs (CPU × its share of the CPU profile's samples in the task): largest in ${ownWorst.doc} (${ownWorst.phase}), of a ${ownWorst.taskMs.toFixed(0)} ms task; the rest is VS Code's (applying edits to its copy of a 1 MB line, its extensions)`,
       },
       {
         id: 'reliability.soak.rss_slope_mb_per_1k_edits',

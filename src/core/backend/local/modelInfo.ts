@@ -46,10 +46,11 @@ export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufT
 }
 
 /**
- * `readModelInfo` with `pause()` awaited between its steps (the file's metadata; the vocabulary's
- * index and the merge table, each in steps of 16k entries), for the extension host: the whole was
- * one 95 ms task at the first completion (hostile-documents suite), then three of 15–35 ms; a
- * 150k-token vocabulary triples each.
+ * `readModelInfo` with `pause()` awaited between its steps, for the extension host: the file's
+ * string arrays (tokens, merges), the vocabulary's index, the merge table, the decoded texts and
+ * the pieces table, each in steps of 16k entries. The whole was one 95 ms task at the first
+ * completion (hostile-documents suite); then tasks of 15–35 ms (the file's parse 30, the pieces
+ * on the first reply 35); now ≈5–12 ms each, whatever the vocabulary's size.
  */
 export function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
   return runStepsPaused(readingSteps(path), pause);
@@ -57,7 +58,7 @@ export function readModelInfoSliced(path: string, pause: () => Promise<void>): P
 
 /** Reading a model file, yielding between its costly steps (one parse of the file for both the metadata and the tokenizer). */
 function* readingSteps(path: string): Steps<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
-  const file = openModelFile(path);
+  const file = yield* openingModelFile(path);
   yield;
   const vocab = yield* readingModel(path, GgufVocab.fromGgufInSteps(file.g));
   yield;
@@ -79,7 +80,7 @@ function modelError(path: string, e: unknown): BackendError {
   return new BackendError(isTokenscopeError(e, 'gguf-not-found') ? 'model-missing' : 'model-corrupt', `${path}: ${errorMessage(e)}`, { cause: e });
 }
 
-function openModelFile(path: string): { g: GgufFile; stat: fs.Stats } {
+function* openingModelFile(path: string): Steps<{ g: GgufFile; stat: fs.Stats }> {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(path);
@@ -88,7 +89,7 @@ function openModelFile(path: string): { g: GgufFile; stat: fs.Stats } {
   }
   if (!stat.isFile()) throw new BackendError('model-missing', `not a file: ${path}`);
   try {
-    return { g: GgufFile.open(path), stat };
+    return { g: yield* GgufFile.openInSteps(path), stat };
   } catch (e) {
     throw modelError(path, e);
   }

@@ -11,13 +11,13 @@
  *    score-ordered merges.
  */
 import * as path from 'path';
-import type { Steps } from '../../../common/steps';
+import { ITEMS_PER_STEP, runSteps, type Steps } from '../../../common/steps';
 import { ChunkCache } from '../chunkCache';
 import { TokenBuffer } from '../tokenBuffer';
 import type { Tokenizer } from '../tokenizer';
 import { encodeUtf8Into } from '../utf8';
 import { GgufFile } from '../../gguf/ggufFile';
-import { BYTE_UTF8, ByteLevelBpe, CHAR_BYTES } from './byteLevelBpe';
+import { BYTE_UTF8, ByteLevelBpe, CHAR_BYTES, isByteEncoded } from './byteLevelBpe';
 import { GgufVocab, TokenAttr, type SpecialTokenIds, type VocabKind } from './ggufVocab';
 import { LlamaPretokenizer } from './llamaPretokenizer';
 import { SentencePieceBpe } from './sentencePieceBpe';
@@ -50,6 +50,7 @@ export class GgufTokenizer implements Tokenizer {
   private readonly countBuffer = new TokenBuffer(4096);
   private wordBytes = new Uint8Array(1024);
   private storedBytes = new Uint8Array(2048);
+  private pieceScratch = new Uint8Array(256);
   private pieces: { bytes: Uint8Array; offsets: Uint32Array } | undefined;
 
   constructor(
@@ -77,6 +78,10 @@ export class GgufTokenizer implements Tokenizer {
   static *createInSteps(vocab: GgufVocab, options: GgufTokenizerOptions = {}): Steps<GgufTokenizer> {
     const t = new GgufTokenizer(vocab, options, true);
     if (t.bpe) yield* t.bpe.insertMerges();
+    yield;
+    // decoding is needed by every completion: built here, in steps, not on the first reply's task
+    // (the texts' decoding and the pieces were one 35 ms task on the extension host)
+    yield* t.buildPiecesInSteps();
     return t;
   }
 
@@ -254,13 +259,13 @@ export class GgufTokenizer implements Tokenizer {
    * for unused tokens and for ids outside the vocabulary. A view into a shared buffer; do not modify.
    */
   tokenBytes(id: number): Uint8Array {
-    const p = (this.pieces ??= this.buildPieces());
+    const p = this.piecesTable();
     if (!(id >= 0 && id < this.vocab.size)) return new Uint8Array(0);
     return p.bytes.subarray(p.offsets[id], p.offsets[id + 1]);
   }
 
   decodeBytes(ids: ArrayLike<number>): Uint8Array {
-    const p = (this.pieces ??= this.buildPieces());
+    const p = this.piecesTable();
     let n = 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
@@ -284,36 +289,94 @@ export class GgufTokenizer implements Tokenizer {
     this.pieces = undefined;
   }
 
-  /** Every token's piece, concatenated (built on first use: O(vocab bytes), ≈10–30 ms). */
-  private buildPieces(): { bytes: Uint8Array; offsets: Uint32Array } {
-    const v = this.vocab;
-    const n = v.size;
+  /** Every token's piece, concatenated (`createInSteps` builds it; otherwise on first use: O(vocab bytes), ≈10–30 ms). */
+  private piecesTable(): { bytes: Uint8Array; offsets: Uint32Array } {
+    if (!this.pieces) runSteps(this.buildPiecesInSteps());
+    return this.pieces!;
+  }
+
+  /**
+   * Builds the pieces table, yielding every ITEMS_PER_STEP tokens. Normal tokens are decoded from
+   * their stored UTF-8 bytes (no string per token: the texts' decoding and the per-character path
+   * made this one 35 ms task on the extension host at the first reply); ≈2 ms for 49k tokens.
+   */
+  private *buildPiecesInSteps(): Steps<void> {
+    if (this.pieces) return;
+    const n = this.vocab.size;
     const offsets = new Uint32Array(n + 1);
-    const chunks: Uint8Array[] = [];
+    let bytes = new Uint8Array(this.vocab.rawTexts.bytes.length + 1024);
     let total = 0;
     for (let id = 0; id < n; id++) {
+      if (id > 0 && id % ITEMS_PER_STEP === 0) yield;
       const piece = this.piece(id);
-      chunks.push(piece);
+      if (total + piece.length > bytes.length) {
+        const grown = new Uint8Array(Math.max(total + piece.length, bytes.length * 2));
+        grown.set(bytes.subarray(0, total));
+        bytes = grown;
+      }
+      bytes.set(piece, total);
       total += piece.length;
       offsets[id + 1] = total;
     }
-    const bytes = new Uint8Array(total);
-    chunks.forEach((c, id) => bytes.set(c, offsets[id]));
-    return { bytes, offsets };
+    this.pieces = { bytes: bytes.slice(0, total), offsets };
   }
 
+  /** Token `id`'s piece; may be a view of a scratch buffer that the next call overwrites. */
   private piece(id: number): Uint8Array {
     const v = this.vocab;
     const attr = v.attrs[id]!;
     if (attr & (TokenAttr.Unknown | TokenAttr.Control | TokenAttr.UserDefined)) return v.rawTexts.bytesAt(id);
-    const text = v.texts[id]!;
-    if (attr & TokenAttr.Normal) {
-      if (v.kind === 'spm') return utf8Encoder.encode(text.replaceAll(SPM_SPACE, ' '));
-      return decodeByteEncoded(text);
-    }
-    if (attr & TokenAttr.Byte) return Uint8Array.of(parseInt(text.slice(3, 5), 16) || 0);
+    if (attr & TokenAttr.Normal) return this.normalPiece(id);
+    if (attr & TokenAttr.Byte) return Uint8Array.of(parseInt(v.text(id).slice(3, 5), 16) || 0);
     return new Uint8Array(0);
   }
+
+  /**
+   * A normal token's bytes: straight from its stored UTF-8 when that is all byte characters (BPE)
+   * or well-formed (SPM: "▁" → space), which is every token of a sound vocabulary; through its
+   * text otherwise (empty tokens' `[EMPTY_<id>]`, malformed UTF-8, characters outside the alphabet).
+   */
+  private normalPiece(id: number): Uint8Array {
+    const v = this.vocab;
+    const raw = v.rawTexts;
+    const a = raw.offsets[id]!;
+    const b = raw.offsets[id + 1]!;
+    if (v.kind === 'bpe') {
+      if (a < b && isByteEncoded(raw.bytes, a, b)) return byteDecoded(raw.bytes, a, b, this.scratch(b - a));
+      return decodeByteEncoded(v.text(id));
+    }
+    if (a < b && v.hasValidText(id)) return spmSpacesRestored(raw.bytes, a, b, this.scratch(b - a));
+    return utf8Encoder.encode(v.text(id).replaceAll(SPM_SPACE, ' '));
+  }
+
+  /** A buffer of at least n bytes for one piece (a token's stored text is never shorter than its piece). */
+  private scratch(n: number): Uint8Array {
+    if (this.pieceScratch.length < n) this.pieceScratch = new Uint8Array(Math.max(n, this.pieceScratch.length * 2));
+    return this.pieceScratch;
+  }
+}
+
+/** GPT-2 byte characters (UTF-8 in bytes[a, b), all below U+0144) → the bytes they stand for, into `out`. */
+function byteDecoded(bytes: Uint8Array, a: number, b: number, out: Uint8Array): Uint8Array {
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    const c = bytes[i]!;
+    const cp = c < 0x80 ? c : ((c & 0x1f) << 6) | (bytes[++i]! & 0x3f);
+    out[n++] = CHAR_BYTES[cp]!;
+  }
+  return out.subarray(0, n);
+}
+
+/** Well-formed UTF-8 in bytes[a, b) with each "▁" (E2 96 81) turned back into a space, into `out`. */
+function spmSpacesRestored(bytes: Uint8Array, a: number, b: number, out: Uint8Array): Uint8Array {
+  let n = 0;
+  for (let i = a; i < b; i++) {
+    if (bytes[i] === 0xe2 && bytes[i + 1] === 0x96 && bytes[i + 2] === 0x81 && i + 2 < b) {
+      out[n++] = 0x20;
+      i += 2;
+    } else out[n++] = bytes[i]!;
+  }
+  return out.subarray(0, n);
 }
 
 /**

@@ -3,7 +3,7 @@
  * attributes llama.cpp derives from them (including its by-name fix-ups, which decide which tokens
  * are split out of the text before tokenization), scores, merges, and special / FIM token ids.
  */
-import { runSteps, type Steps } from '../../../common/steps';
+import { ITEMS_PER_STEP, runSteps, type Steps } from '../../../common/steps';
 import { TokenscopeError } from '../../../common/errors';
 import { GgufFile, type GgufStringArray } from '../../gguf/ggufFile';
 import { ByteStringTable } from './byteStringTable';
@@ -201,16 +201,20 @@ export class GgufVocab {
   }
 
   private decodeAll(): { strings: string[]; valid: Uint8Array } {
-    if (!this.allDecoded) {
-      const d = decodeStrings(this.rawTexts);
-      for (let i = 0; i < d.strings.length; i++) {
-        if (d.strings[i] !== '') continue;
-        d.strings[i] = `[EMPTY_${i}]`;
-        d.valid[i] = 1;
-      }
-      this.allDecoded = d;
+    if (!this.allDecoded) runSteps(this.decodeAllInSteps());
+    return this.allDecoded!;
+  }
+
+  /** Decodes `texts` now, in steps of ITEMS_PER_STEP tokens (nothing to do once decoded). */
+  *decodeAllInSteps(): Steps<void> {
+    if (this.allDecoded) return;
+    const d = yield* decodeStringsInSteps(this.rawTexts);
+    for (let i = 0; i < d.strings.length; i++) {
+      if (d.strings[i] !== '') continue;
+      d.strings[i] = `[EMPTY_${i}]`;
+      d.valid[i] = 1;
     }
-    return this.allDecoded;
+    this.allDecoded = d;
   }
 
   /** Id of the token whose stored text is `text`, if any. */
@@ -408,29 +412,43 @@ function applyLlamaAttributeFixups(g: GgufFile, vocab: GgufVocab, attrs: Uint16A
  * (decoded on their own, with U+FFFD).
  */
 export function decodeStrings(arr: GgufStringArray): { strings: string[]; valid: Uint8Array } {
+  return runSteps(decodeStringsInSteps(arr));
+}
+
+/** `decodeStrings` in steps: yields after every ITEMS_PER_STEP elements but the last ones. */
+export function* decodeStringsInSteps(arr: GgufStringArray): Steps<{ strings: string[]; valid: Uint8Array }> {
   const n = arr.length;
-  const bytes = arr.bytes;
-  const offsets = arr.offsets;
   const units = new Uint32Array(n);
   const valid = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  const strings = new Array<string>(n);
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is text, not a byte-order mark
+  for (let from = 0; from < n; from += ITEMS_PER_STEP) {
+    if (from > 0) yield;
+    decodeStringRange(arr, from, Math.min(n, from + ITEMS_PER_STEP), decoder, { strings, valid, units });
+  }
+  return { strings, valid };
+}
+
+/** Decodes elements [from, to) of `arr` into `into` (one TextDecoder call per run of valid UTF-8). */
+function decodeStringRange(arr: GgufStringArray, from: number, to: number, decoder: InstanceType<typeof TextDecoder>, into: { strings: string[]; valid: Uint8Array; units: Uint32Array }): void {
+  const { bytes, offsets } = arr;
+  const { strings, valid, units } = into;
+  for (let i = from; i < to; i++) {
     const u = utf16LengthIfValid(bytes, offsets[i]!, offsets[i + 1]!);
     if (u >= 0) {
       units[i] = u;
       valid[i] = 1;
     }
   }
-  const strings = new Array<string>(n);
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // a leading U+FEFF is text, not a byte-order mark
-  let i = 0;
-  while (i < n) {
+  let i = from;
+  while (i < to) {
     if (!valid[i]) {
       strings[i] = decoder.decode(arr.bytesAt(i));
       i++;
       continue;
     }
     let j = i;
-    while (j < n && valid[j]) j++;
+    while (j < to && valid[j]) j++;
     const all = decoder.decode(bytes.subarray(offsets[i], offsets[j]));
     let at = 0;
     for (let k = i; k < j; k++) {
@@ -440,7 +458,6 @@ export function decodeStrings(arr: GgufStringArray): { strings: string[]; valid:
     }
     i = j;
   }
-  return { strings, valid };
 }
 
 /** UTF-16 length of bytes[start, end) if they are well-formed UTF-8 (no surrogates, no overlongs), else -1. */

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { isTokenscopeError } from '../../../../src/common/errors';
 import { GgufTokenizer } from '../../../../src/core/tokenizer/gguf/ggufTokenizer';
-import { UnsupportedVocabError, type UnsupportedVocabFeature } from '../../../../src/core/tokenizer/gguf/ggufVocab';
+import { TokenAttr, UnsupportedVocabError, type UnsupportedVocabFeature } from '../../../../src/core/tokenizer/gguf/ggufVocab';
 import { writeGguf, type KvValue } from './ggufWriter';
 import { SUPPORTED_WITH_VECTORS, ensureVocabs, readVectors, vocabPath } from './vocabFixtures';
 
@@ -116,6 +116,39 @@ describe('core/gguf: tokenizer behaviour', function () {
     assert.deepStrictEqual(gpt2.tokenBytes(gpt2.encode(' Hello')[0]!), utf8.encode(' Hello'));
     assert.strictEqual(gpt2.tokenBytes(-1).length, 0);
     assert.strictEqual(gpt2.tokenBytes(1e9).length, 0);
+  });
+
+  it("every normal token's piece, read from its stored bytes, equals the piece decoded from its text (every vocabulary)", () => {
+    // the reference is the text path the pieces table used before: stored text → characters →
+    // GPT-2 byte alphabet (BPE), or "▁" → space, UTF-8 (SPM)
+    const alphabet = new Map<number, number>();
+    for (let b = 0, next = 256; b < 256; b++) {
+      const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+      alphabet.set(printable ? b : next++, b);
+    }
+    const fromText = (tok: GgufTokenizer, id: number): Uint8Array | undefined => {
+      const text = tok.vocab.text(id);
+      if (tok.modelType === 'spm') return utf8.encode(text.replaceAll('\u2581', ' '));
+      const out: number[] = [];
+      for (const ch of text) {
+        const b = alphabet.get(ch.codePointAt(0)!);
+        if (b === undefined) return undefined; // outside the alphabet: llama.cpp's marker, same code on both paths
+        out.push(b);
+      }
+      return Uint8Array.from(out);
+    };
+    let compared = 0;
+    for (const name of SUPPORTED_WITH_VECTORS) {
+      const tok = tokenizer(name);
+      for (let id = 0; id < tok.vocabSize; id++) {
+        if (!(tok.vocab.attrs[id]! & TokenAttr.Normal) || tok.vocab.attrs[id]! & (TokenAttr.Unknown | TokenAttr.Control | TokenAttr.UserDefined)) continue;
+        const expected = fromText(tok, id);
+        if (!expected) continue;
+        assert.deepStrictEqual(tok.tokenBytes(id), expected, `${name} token ${id} ${JSON.stringify(tok.vocab.text(id))}`);
+        compared++;
+      }
+    }
+    assert.ok(compared > 500_000, `${compared} tokens compared`);
   });
 
   it('encodes the empty string to nothing and counts like encode', () => {
