@@ -16,10 +16,20 @@ export interface CpuProfile {
  * ticks on wall time, so the share is an estimate; the rest is VS Code and its other extensions.
  */
 export function tokenscopeShare(profile: CpuProfile, spanUs: readonly [number, number]): number {
+  const ownBundle = path.join(REPO_ROOT, 'dist') + path.sep;
+  return shareOf(profile, spanUs, (url) => url.includes(ownBundle));
+}
+
+/** VS Code's built-in TypeScript extension's part of a host task, as `tokenscopeShare` counts Tokenscope's. */
+export function typescriptExtensionShare(profile: CpuProfile, spanUs: readonly [number, number]): number {
+  return shareOf(profile, spanUs, (url) => url.includes('/extensions/typescript-language-features/'));
+}
+
+/** The share of a task's samples (idle and the test's own work left out) with a frame whose url `isPart` on the stack. */
+function shareOf(profile: CpuProfile, spanUs: readonly [number, number], isPart: (url: string) => boolean): number {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
-  const ownBundle = path.join(REPO_ROOT, 'dist') + path.sep;
   const kindOf = (leaf: number): 'ours' | 'test' | 'idle' | 'other' => {
     const name = byId.get(leaf)?.callFrame.functionName;
     if (name === '(idle)' || name === '(program)') return 'idle';
@@ -27,7 +37,7 @@ export function tokenscopeShare(profile: CpuProfile, spanUs: readonly [number, n
     for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
       const url = byId.get(id)?.callFrame.url ?? '';
       if (url.includes('/test/integration/')) return 'test';
-      if (url.includes(ownBundle)) ours = true;
+      if (isPart(url)) ours = true;
     }
     return ours ? 'ours' : 'other';
   };

@@ -13,10 +13,21 @@ export function runSteps<T>(steps: Steps<T>): T {
   for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
 }
 
-/** Runs `steps` with `pause()` awaited after each one. */
+/**
+ * Runs `steps` with `pause()` awaited after each one. If a pause rejects, the steps are ended
+ * (`return()`), so that their `finally` blocks run (a model file read in steps holds it open).
+ */
 export async function runStepsPaused<T>(steps: Steps<T>, pause: () => Promise<void>): Promise<T> {
-  for (let r = steps.next(); ; r = steps.next()) {
-    if (r.done) return r.value;
-    await pause();
+  let done = false;
+  try {
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) {
+        done = true;
+        return r.value;
+      }
+      await pause();
+    }
+  } finally {
+    if (!done) steps.return(undefined as never);
   }
 }

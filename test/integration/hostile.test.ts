@@ -323,6 +323,7 @@ describe('hostile documents', function () {
     const line = '2026-12-06T22:40:12Z INFO request id=7f3a path=/api/v1/items status=200 bytes=5120\n';
     fs.writeFileSync(file, line.repeat(Math.ceil(100_000_000 / line.length)));
     const errorsBefore = api.internal.loggedErrors().count;
+    const stopProfile = await hostProfile('100mb');
     const hostProbe = new HostTaskProbe();
     try {
       await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
@@ -331,6 +332,7 @@ describe('hostile documents', function () {
       assert.strictEqual(api.internal.tokenCount().kind, 'hidden', 'no count for an editor Tokenscope cannot see');
     } finally {
       longest['100mb'] = hostProbe.stop();
+      await stopProfile();
     }
     assertNothingEscaped('100 MB');
     assert.strictEqual(api.internal.loggedErrors().count, errorsBefore, api.internal.loggedErrors().last);

@@ -352,7 +352,8 @@ export class GgufFile {
 
   /**
    * `open` in steps, for the extension host: string arrays (a vocabulary's tokens and merges) yield
-   * every ITEMS_PER_STEP strings. The file stays open until the steps run out (or throw).
+   * every ITEMS_PER_STEP strings. The file stays open until the steps run out, throw or are ended
+   * early (`return()`: runStepsPaused does so when a pause fails).
    */
   static *openInSteps(file: string, options: GgufOpenOptions = {}): Steps<GgufFile> {
     let fd: number;

@@ -76,6 +76,11 @@ export class GgufTokenizer implements Tokenizer {
    * in one go for the shipped model's 49k merges, ×3 for a 150k-merge vocabulary).
    */
   static *createInSteps(vocab: GgufVocab, options: GgufTokenizerOptions = {}): Steps<GgufTokenizer> {
+    // SentencePiece's constructor reads every token's text (spmSplitAtSpaces): decoded in steps first
+    if (vocab.kind === 'spm') {
+      yield* vocab.decodeAllInSteps();
+      yield;
+    }
     const t = new GgufTokenizer(vocab, options, true);
     if (t.bpe) yield* t.bpe.insertMerges();
     yield;
@@ -371,7 +376,7 @@ function byteDecoded(bytes: Uint8Array, a: number, b: number, out: Uint8Array): 
 function spmSpacesRestored(bytes: Uint8Array, a: number, b: number, out: Uint8Array): Uint8Array {
   let n = 0;
   for (let i = a; i < b; i++) {
-    if (bytes[i] === 0xe2 && bytes[i + 1] === 0x96 && bytes[i + 2] === 0x81 && i + 2 < b) {
+    if (i + 2 < b && bytes[i] === 0xe2 && bytes[i + 1] === 0x96 && bytes[i + 2] === 0x81) {
       out[n++] = 0x20;
       i += 2;
     } else out[n++] = bytes[i]!;

@@ -151,6 +151,48 @@ describe('core/gguf: tokenizer behaviour', function () {
     assert.ok(compared > 500_000, `${compared} tokens compared`);
   });
 
+  it("renders the pieces of odd tokens in llama.cpp's way: empty, malformed UTF-8, a leading BOM, outside the byte alphabet, control, byte", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenscope-pieces-'));
+    try {
+      // "@@" is patched to the malformed bytes FF 40 after writing (the writer takes strings)
+      const write = (file: string, kv: Array<[string, KvValue]>): void => {
+        writeGguf(file, { kv });
+        const b = fs.readFileSync(file);
+        const at = b.indexOf('@@');
+        assert.ok(at > 0 && b.indexOf('@@', at + 1) < 0);
+        b[at] = 0xff;
+        fs.writeFileSync(file, b);
+      };
+      const bpeFile = path.join(dir, 'bpe.gguf');
+      const bpeTokens = ['a', 'b', 'ab', '\u0120hi', '', '中', '\ufeffx', '@@', '\u010a', '<|end|>'];
+      write(bpeFile, [
+        ['tokenizer.ggml.model', { type: 'string', value: 'gpt2' }],
+        ['tokenizer.ggml.pre', { type: 'string', value: 'gpt-2' }],
+        ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: bpeTokens }],
+        ['tokenizer.ggml.token_type', { type: 'array', elementType: 'i32', value: [1, 1, 1, 1, 1, 1, 1, 1, 1, 3] }],
+        ['tokenizer.ggml.merges', { type: 'array', elementType: 'string', value: ['a b'] }],
+      ]);
+      const bpe = GgufTokenizer.load(bpeFile);
+      const unk = (hex: string, text: string): string => `[UNK_BYTE_0x${hex}${text}]`;
+      const bpeExpected = ['a', 'b', 'ab', ' hi', '[EMPTY_4]', unk('e4b8ad', '中'), unk('efbbbf', '\ufeffx') + 'x', unk('efbfbd', '\ufffd@') + '@', '\n', '<|end|>'];
+      bpeExpected.forEach((text, id) => assert.deepStrictEqual(bpe.tokenBytes(id), utf8.encode(text), `BPE token ${id}`));
+
+      const spmFile = path.join(dir, 'spm.gguf');
+      const spmTokens = ['<unk>', '<s>', '</s>', '\u2581hi', '\u2581', '@@', '<0x0A>', '', '\ufeff\u2581', 'a\u2581\u2581b'];
+      write(spmFile, [
+        ['tokenizer.ggml.model', { type: 'string', value: 'llama' }],
+        ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: spmTokens }],
+        ['tokenizer.ggml.scores', { type: 'array', elementType: 'f32', value: spmTokens.map((_, i) => -i) }],
+        ['tokenizer.ggml.token_type', { type: 'array', elementType: 'i32', value: [2, 3, 3, 1, 1, 1, 6, 1, 1, 1] }],
+      ]);
+      const spm = GgufTokenizer.load(spmFile);
+      const spmExpected = [utf8.encode('<unk>'), utf8.encode('<s>'), utf8.encode('</s>'), utf8.encode(' hi'), utf8.encode(' '), utf8.encode('\ufffd@'), Uint8Array.of(0x0a), utf8.encode('[EMPTY_7]'), Uint8Array.of(0xef, 0xbb, 0xbf, 0x20), utf8.encode('a  b')];
+      spmExpected.forEach((bytes, id) => assert.deepStrictEqual(spm.tokenBytes(id), bytes, `SPM token ${id}`));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('encodes the empty string to nothing and counts like encode', () => {
     for (const name of ['qwen2', 'llama-spm']) {
       const tok = tokenizer(name);
