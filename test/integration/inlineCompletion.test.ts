@@ -74,7 +74,10 @@ describe('inline completions', function () {
     const s = await suggest(doc);
     assert.ok(s.text.length > 0);
     assert.strictEqual(s.healing, 'token', 'the cursor splits " pri": healed in the engine');
-    assert.ok(s.healedBytes >= 3, `${s.healedBytes} bytes healed`);
+    // the engine cut and re-produced the cursor's token: " pri" (4 bytes) when this keystroke's
+    // request built the prompt; " p" (2) when the "p" keystroke's did and "ri" was typed through
+    // it or served from its generation in flight (which one depends on the machine's load)
+    assert.ok(s.healedBytes >= 2, `${s.healedBytes} bytes healed (${s.source}, ${s.detail?.typedBytes ?? 0} bytes typed through)`);
     await screenshot('inline-completion');
     const before = doc.getText();
     await vscode.commands.executeCommand('editor.action.inlineSuggest.commit');

@@ -75,18 +75,26 @@ describe('llama-server (real): the remote backends', function () {
       let same = 0;
       let healedCases = 0;
       const diffs: string[] = [];
+      const cuts: string[] = [];
       for (let at = 200; at < src.length - 100; at += Math.floor(src.length / 24)) {
         const req = { prefix: src.slice(Math.max(0, at - 600), at), suffix: src.slice(at, at + 200), maxTokens: 10, temperature: 0, healing: 'classic', stop: ['\n'] } as const;
         const r = await backend.infill(req);
         const l = await local.infill(req);
         if ((r.healedBytes ?? 0) > 0) healedCases++;
+        // the cut is the tokenizers' (the server's and ours), not the builds' arithmetic: always equal
+        if ((r.healedBytes ?? 0) !== (l.healedBytes ?? 0)) cuts.push(`${JSON.stringify(req.prefix.slice(-12))}: server ${r.healedBytes ?? 0} bytes, local ${l.healedBytes ?? 0}`);
         if (r.text === l.text) same++;
         else diffs.push(`${JSON.stringify(req.prefix.slice(-12))}: server ${JSON.stringify(r.text)} local ${JSON.stringify(l.text)}`);
       }
       assert.ok(healedCases >= 10, `healed ${healedCases}`);
-      // two llama.cpp builds (node-llama-cpp's prebuilt, this server's native one) may break
-      // near-ties differently: all but one must agree (measured: 84 of 84 cases of every kind identical)
-      assert.ok(same >= 23, `${same} identical of 24:\n${diffs.join('\n')}`);
+      assert.deepStrictEqual(cuts, [], 'the healed bytes differ');
+      // Two llama.cpp builds (node-llama-cpp's prebuilt, this server's -march=native one) do their
+      // arithmetic with different SIMD kernels and may break near-ties differently, so the texts
+      // may part where two tokens are nearly equally likely. Measured: 84 of 84 (and 24 of 24)
+      // identical on one CI machine; 22 of 24 on an AVX2-only AMD EPYC (2026-12-07), the two
+      // parting at a near tie ("mor|" → "morph…" / "morning."; "…returned by the" / "…returned.").
+      // A wrong mask would part most of the ≥ 10 healed cases.
+      assert.ok(same >= 20, `${same} identical of 24:\n${diffs.join('\n')}`);
     } finally {
       local.dispose();
     }
