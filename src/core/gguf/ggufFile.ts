@@ -8,7 +8,7 @@
  */
 import * as fs from 'fs';
 import { TokenscopeError } from '../../common/errors';
-import { ITEMS_PER_STEP, runSteps, type Steps } from '../../common/steps';
+import { inRanges, runSteps, type Steps } from '../../common/steps';
 
 /** Metadata value types, as numbered in the file. */
 export const GgufType = {
@@ -261,11 +261,8 @@ class FileCursor {
    */
   *readStrings(count: number, key: string, offsets: Uint32Array, initialBytes: number, maxBytes: number): Steps<Uint8Array | undefined> {
     const acc = { blob: new Uint8Array(initialBytes), top: 0 };
-    for (let from = 0; from < count; from += ITEMS_PER_STEP) {
-      if (from > 0) yield;
-      if (!this.readStringRange(from, Math.min(count, from + ITEMS_PER_STEP), count, key, offsets, acc, maxBytes)) return undefined;
-    }
-    return acc.blob.subarray(0, acc.top);
+    const read = yield* inRanges(count, (from, to) => this.readStringRange(from, to, count, key, offsets, acc, maxBytes));
+    return read ? acc.blob.subarray(0, acc.top) : undefined;
   }
 
   /**

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { runSteps, runStepsPaused, type Steps } from '../../../src/common/steps';
+import { inRanges, ITEMS_PER_STEP, runSteps, runStepsPaused, type Steps } from '../../../src/common/steps';
 
 /** Three steps that record what ran, including their clean-up. */
 function* recorded(log: string[]): Steps<number> {
@@ -30,5 +30,19 @@ describe('common/steps', () => {
     const log: string[] = [];
     await assert.rejects(runStepsPaused(recorded(log), () => Promise.reject(new Error('no more turns'))), /no more turns/);
     assert.deepStrictEqual(log, ['a', 'finally']);
+  });
+
+  it('walks [0, n) in ranges of ITEMS_PER_STEP with a step between two ranges, and stops when a range says so', () => {
+    const n = 2 * ITEMS_PER_STEP + 5;
+    const seen: Array<[number, number]> = [];
+    let pauses = 0;
+    const walk = inRanges(n, (from, to) => void seen.push([from, to]));
+    let r = walk.next();
+    for (; !r.done; r = walk.next()) pauses++;
+    assert.strictEqual(r.value, true);
+    assert.deepStrictEqual(seen, [[0, ITEMS_PER_STEP], [ITEMS_PER_STEP, 2 * ITEMS_PER_STEP], [2 * ITEMS_PER_STEP, n]]);
+    assert.strictEqual(pauses, 2);
+    assert.strictEqual(runSteps(inRanges(n, (from) => from === 0)), false);
+    assert.strictEqual(runSteps(inRanges(0, () => false)), true);
   });
 });

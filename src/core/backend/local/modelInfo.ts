@@ -48,9 +48,10 @@ export function readModelInfo(path: string): { info: ModelInfo; tokenizer: GgufT
 /**
  * `readModelInfo` with `pause()` awaited between its steps, for the extension host: the file's
  * string arrays (tokens, merges), the vocabulary's index, the merge table (BPE) or the decoded
- * texts (SentencePiece), and the pieces table, each in steps of 16k entries. The whole was one 95 ms task at the first
- * completion (hostile-documents suite); then tasks of 15–35 ms (the file's parse 30, the pieces
- * on the first reply 35); now ≈5–12 ms each, whatever the vocabulary's size.
+ * texts (SentencePiece), and the pieces table, each in steps of 16k entries. The whole was one
+ * 95 ms task at the first completion (hostile-documents suite); then tasks of 15–35 ms (the
+ * file's parse 30, the pieces on the first reply 35); now ≈5–12 ms each, whatever the
+ * vocabulary's size.
  */
 export function readModelInfoSliced(path: string, pause: () => Promise<void>): Promise<{ info: ModelInfo; tokenizer: GgufTokenizer }> {
   return runStepsPaused(readingSteps(path), pause);
